@@ -1,0 +1,393 @@
+"""A Convex-like document store on one SQLite file.
+
+Each Cortex table is a SQLite table of JSON documents plus one generated column per indexed
+field, with a real SQL index for every Convex index (ending in `_creationTime`, as Convex's do).
+Search indexes are FTS5 tables kept in step on every write. A call runs in one transaction:
+mutations take the write lock up front (`BEGIN IMMEDIATE`), so several processes sharing the
+file (WAL mode) queue instead of failing; queries read one snapshot and never write.
+
+Handlers see a `Tx` with Convex's vocabulary: insert / get / patch / replace / delete,
+`query(table).index(name, ...).order(...).take(n)` and `search(...)`.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import sqlite3
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+from cortex_mcp.backends.embedded.schema import TABLES, Table
+from cortex_mcp.contract.validators import is_number
+from cortex_mcp.errors import ArgumentValidationError, plain_error
+from cortex_mcp.ids import new_document_id, table_of_id
+
+log = logging.getLogger(__name__)
+
+SCHEMA_VERSION = 1
+BUSY_TIMEOUT_MS = 30_000
+
+
+class _Remove:
+    """Patch value that deletes a field (Convex: patching a key to `undefined`)."""
+
+    def __repr__(self) -> str:
+        return "REMOVE"
+
+
+REMOVE = _Remove()
+
+
+def _column(field_path: str) -> str:
+    return "f_" + field_path.replace(".", "__")
+
+
+def _json_path(field_path: str) -> str:
+    return "$." + ".".join(f'"{part}"' for part in field_path.split("."))
+
+
+def _sql_value(value: Any) -> Any:
+    """How json_extract presents a value, so equality against generated columns works."""
+    if isinstance(value, bool):
+        return int(value)
+    return value
+
+
+def _indexed_fields(table: Table) -> list[str]:
+    seen: dict[str, None] = {}
+    for fields in table.indexes.values():
+        for name in fields:
+            seen[name] = None
+    for search in table.search.values():
+        for name in search.filter_fields:
+            seen[name] = None
+    return list(seen)
+
+
+def _ddl(table: Table) -> list[str]:
+    columns = ",\n  ".join(
+        f'"{_column(f)}" GENERATED ALWAYS AS (json_extract(doc, \'{_json_path(f)}\')) VIRTUAL'
+        for f in _indexed_fields(table)
+    )
+    statements = [
+        f'CREATE TABLE IF NOT EXISTS "{table.name}" (\n  rowid INTEGER PRIMARY KEY,\n  _id TEXT NOT NULL UNIQUE,\n'
+        f"  _creationTime REAL NOT NULL,\n  doc TEXT NOT NULL{',' if columns else ''}\n  {columns}\n)",
+        f'CREATE INDEX IF NOT EXISTS "{table.name}__by_creation" ON "{table.name}"(_creationTime)',
+    ]
+    for name, fields in table.indexes.items():
+        cols = ", ".join(f'"{_column(f)}"' for f in fields)
+        statements.append(f'CREATE INDEX IF NOT EXISTS "{table.name}__{name}" ON "{table.name}"({cols}, _creationTime)')
+    for name in table.search:
+        statements.append(
+            f'CREATE VIRTUAL TABLE IF NOT EXISTS "{table.name}__search_{name}" '
+            f"USING fts5(text, tokenize = 'unicode61 remove_diacritics 2')"
+        )
+    return statements
+
+
+_TERM = re.compile(r"\w+", re.UNICODE)
+
+
+def search_terms(text: str) -> list[str]:
+    """Case-insensitive word tokens, as Convex's full-text search splits a query."""
+    return _TERM.findall(text.lower())
+
+
+def _match_expression(terms: list[str]) -> str:
+    quoted = [f'"{t}"' for t in terms]
+    quoted[-1] += "*"  # the last term also matches as a prefix (type-ahead)
+    return " OR ".join(quoted)
+
+
+def _take_limit(n: Any) -> int:
+    if not is_number(n) or n < 0 or float(n) != int(n):
+        raise plain_error("Arg 1 `n` to `take` must be a non-negative integer")
+    return int(n)
+
+
+class Query:
+    """A lazily run index scan, like `ctx.db.query(table).withIndex(...)`."""
+
+    def __init__(self, tx: "Tx", table: str):
+        self._tx = tx
+        self._table = TABLES[table]
+        self._where: list[str] = []
+        self._params: list[Any] = []
+        self._order_fields: list[str] = []
+        self._desc = False
+        self._filters: list[Callable[[dict], bool]] = []
+
+    def index(self, name: str, *equals: Any, gt: Any = None, gte: Any = None, lt: Any = None, lte: Any = None) -> "Query":
+        """Constrain the leading index fields by equality, then optionally range on the next one."""
+        fields = self._table.indexes[name]
+        if len(equals) > len(fields):
+            raise ValueError(f"index {name} has {len(fields)} fields")
+        for field_name, value in zip(fields, equals):
+            self._where.append(f'"{_column(field_name)}" IS ?')
+            self._params.append(_sql_value(value))
+        rest = list(fields[len(equals) :])
+        bounds = [(">", gt), (">=", gte), ("<", lt), ("<=", lte)]
+        if any(b is not None for _, b in bounds):
+            if not rest:
+                raise ValueError(f"no field left in index {name} for a range")
+            for op, bound in bounds:
+                if bound is not None:
+                    self._where.append(f'"{_column(rest[0])}" {op} ?')
+                    self._params.append(_sql_value(bound))
+        self._order_fields = [_column(f) for f in rest]
+        return self
+
+    def order(self, direction: str) -> "Query":
+        self._desc = direction == "desc"
+        return self
+
+    def filter(self, predicate: Callable[[dict], bool]) -> "Query":
+        self._filters.append(predicate)
+        return self
+
+    def _sql(self, select: str, limit: int | None = None) -> tuple[str, list[Any]]:
+        direction = " DESC" if self._desc else ""
+        order = ", ".join([f'"{c}"{direction}' for c in self._order_fields] + [f"_creationTime{direction}"])
+        where = f" WHERE {' AND '.join(self._where)}" if self._where else ""
+        sql = f'SELECT {select} FROM "{self._table.name}"{where} ORDER BY {order}'
+        if limit is not None:
+            sql += f" LIMIT {int(limit)}"
+        return sql, list(self._params)
+
+    def __iter__(self) -> Iterator[dict]:
+        unfiltered = not self._filters
+        sql, params = self._sql("_id, _creationTime, doc")
+        cursor = self._tx.conn.execute(sql, params)
+        while rows := cursor.fetchmany(256):
+            for row in rows:
+                doc = _decode(row)
+                if unfiltered or all(f(doc) for f in self._filters):
+                    yield doc
+
+    def collect(self) -> list[dict]:
+        return list(self)
+
+    def take(self, n: Any) -> list[dict]:
+        limit = _take_limit(n)
+        if limit == 0:
+            return []
+        if not self._filters:
+            sql, params = self._sql("_id, _creationTime, doc", limit)
+            return [_decode(r) for r in self._tx.conn.execute(sql, params)]
+        out = []
+        for doc in self:
+            out.append(doc)
+            if len(out) >= limit:
+                break
+        return out
+
+    def first(self) -> dict | None:
+        found = self.take(1)
+        return found[0] if found else None
+
+    def count(self) -> int:
+        if self._filters:
+            return sum(1 for _ in self)
+        sql, params = self._sql("COUNT(*)")
+        return self._tx.conn.execute(sql.split(" ORDER BY")[0], params).fetchone()[0]
+
+
+def _decode(row: tuple) -> dict:
+    doc = json.loads(row[2])
+    doc["_id"] = row[0]
+    doc["_creationTime"] = row[1]
+    return doc
+
+
+class Tx:
+    """One transaction: the handler's whole view of the database."""
+
+    def __init__(self, conn: sqlite3.Connection, now: int, writable: bool):
+        self.conn = conn
+        self.now = now  # frozen for the whole call, as Convex freezes Date.now()
+        self.writable = writable
+
+    # -- reads ---------------------------------------------------------------------------
+    def query(self, table: str) -> Query:
+        return Query(self, table)
+
+    def get(self, doc_id: str) -> dict | None:
+        table = table_of_id(doc_id) if isinstance(doc_id, str) else None
+        if table is None:
+            return None
+        row = self.conn.execute(f'SELECT _id, _creationTime, doc FROM "{table}" WHERE _id = ?', (doc_id,)).fetchone()
+        return _decode(row) if row else None
+
+    def search(self, table: str, index: str, text: str, filters: dict[str, Any] | None = None, limit: int = 1024) -> list[dict]:
+        """Full-text search ranked by BM25; a document matches if it holds any query term."""
+        terms = search_terms(text)
+        if not terms:
+            return []
+        spec = TABLES[table].search[index]
+        where = [f'"{table}__search_{index}" MATCH ?']
+        params: list[Any] = [_match_expression(terms)]
+        for name, value in (filters or {}).items():
+            if name not in spec.filter_fields:
+                raise ValueError(f"{name} is not a filter field of {table}.{index}")
+            where.append(f't."{_column(name)}" IS ?')
+            params.append(_sql_value(value))
+        sql = (
+            f'SELECT t._id, t._creationTime, t.doc FROM "{table}__search_{index}" s '
+            f'JOIN "{table}" t ON t.rowid = s.rowid WHERE {" AND ".join(where)} '
+            f'ORDER BY bm25("{table}__search_{index}"), t._creationTime LIMIT {int(limit)}'
+        )
+        return [_decode(r) for r in self.conn.execute(sql, params)]
+
+    # -- writes --------------------------------------------------------------------------
+    def _require_writable(self) -> None:
+        if not self.writable:
+            raise plain_error("A query cannot write to the database; use a mutation.")
+
+    def _validate(self, table: str, doc: dict) -> None:
+        for key in doc:
+            if key.startswith("_"):
+                raise plain_error(f"Field name {key} starts with a reserved character '_'")
+        try:
+            TABLES[table].fields.check(doc)
+        except ArgumentValidationError as exc:
+            detail = exc.message.replace("Value does not match validator.", "").strip()
+            raise plain_error(
+                f"Failed to insert or update a document in table \"{table}\" because it does not match the schema: "
+                f"{detail}"
+            ) from None
+
+    def _index_search(self, table: str, rowid: int, doc: dict | None) -> None:
+        for name, spec in TABLES[table].search.items():
+            fts = f'"{table}__search_{name}"'
+            self.conn.execute(f"DELETE FROM {fts} WHERE rowid = ?", (rowid,))
+            if doc is not None and isinstance(doc.get(spec.field), str):
+                self.conn.execute(f"INSERT INTO {fts}(rowid, text) VALUES (?, ?)", (rowid, doc[spec.field]))
+
+    def _creation_time(self, table: str) -> float:
+        last = self.conn.execute(f'SELECT max(_creationTime) FROM "{table}"').fetchone()[0]
+        now = time.time() * 1000
+        return now if last is None or now > last else last + 0.001
+
+    def insert(self, table: str, doc: dict) -> str:
+        self._require_writable()
+        doc = {k: val for k, val in doc.items() if val is not REMOVE}
+        self._validate(table, doc)
+        doc_id = new_document_id(table)
+        cur = self.conn.execute(
+            f'INSERT INTO "{table}"(_id, _creationTime, doc) VALUES (?, ?, ?)',
+            (doc_id, self._creation_time(table), _encode(doc)),
+        )
+        self._index_search(table, cur.lastrowid, doc)
+        return doc_id
+
+    def replace(self, doc_id: str, doc: dict) -> None:
+        self._require_writable()
+        table = self._table_for(doc_id)
+        doc = {k: val for k, val in doc.items() if not k.startswith("_") and val is not REMOVE}
+        self._validate(table, doc)
+        rowid = self._rowid(table, doc_id)
+        self.conn.execute(f'UPDATE "{table}" SET doc = ? WHERE rowid = ?', (_encode(doc), rowid))
+        self._index_search(table, rowid, doc)
+
+    def patch(self, doc_id: str, fields: dict) -> None:
+        current = self.get(doc_id)
+        if current is None:
+            raise plain_error(f"Update on nonexistent document ID {doc_id}")
+        for key, value in fields.items():
+            if value is REMOVE:
+                current.pop(key, None)
+            else:
+                current[key] = value
+        self.replace(doc_id, current)
+
+    def delete(self, doc_id: str) -> None:
+        self._require_writable()
+        table = self._table_for(doc_id)
+        rowid = self._rowid(table, doc_id)
+        self.conn.execute(f'DELETE FROM "{table}" WHERE rowid = ?', (rowid,))
+        self._index_search(table, rowid, None)
+
+    def _table_for(self, doc_id: str) -> str:
+        table = table_of_id(doc_id) if isinstance(doc_id, str) else None
+        if table is None:
+            raise plain_error(f"Invalid document ID {doc_id!r}")
+        return table
+
+    def _rowid(self, table: str, doc_id: str) -> int:
+        row = self.conn.execute(f'SELECT rowid FROM "{table}" WHERE _id = ?', (doc_id,)).fetchone()
+        if row is None:
+            raise plain_error(f"Delete on nonexistent document ID {doc_id}")
+        return row[0]
+
+
+def _encode(doc: dict) -> str:
+    return json.dumps(doc, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+
+
+class Store:
+    """Owns the SQLite connection; runs each call in its own transaction."""
+
+    def __init__(self, path: str | Path):
+        self.path = str(path)
+        if self.path != ":memory:":
+            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.Lock()
+        self.conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None, check_same_thread=False)
+        self.conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        self.conn.execute("PRAGMA journal_mode = WAL")
+        self.conn.execute("PRAGMA synchronous = NORMAL")
+        self._migrate()
+
+    def _migrate(self) -> None:
+        with self._lock:
+            self._begin(immediate=True)
+            try:
+                self.conn.execute("CREATE TABLE IF NOT EXISTS _meta (key TEXT PRIMARY KEY, value TEXT)")
+                row = self.conn.execute("SELECT value FROM _meta WHERE key = 'schema_version'").fetchone()
+                if row is not None and int(row[0]) > SCHEMA_VERSION:
+                    raise RuntimeError(f"{self.path} was written by a newer cortex-mcp (schema {row[0]})")
+                for table in TABLES.values():
+                    for statement in _ddl(table):
+                        self.conn.execute(statement)
+                self.conn.execute(
+                    "INSERT OR REPLACE INTO _meta(key, value) VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),)
+                )
+                self.conn.execute("COMMIT")
+            except BaseException:
+                self.conn.execute("ROLLBACK")
+                raise
+
+    def _begin(self, immediate: bool) -> None:
+        # busy_timeout covers most waits; this loop covers the rare immediate SQLITE_BUSY.
+        deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+        while True:
+            try:
+                self.conn.execute("BEGIN IMMEDIATE" if immediate else "BEGIN")
+                return
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) and "busy" not in str(exc):
+                    raise
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.005)
+
+    def run(self, writable: bool, fn: Callable[[Tx], Any]) -> Any:
+        """Run `fn(tx)` in one transaction; any exception rolls back every write."""
+        with self._lock:
+            self._begin(immediate=writable)
+            try:
+                result = fn(Tx(self.conn, int(time.time() * 1000), writable))
+                self.conn.execute("COMMIT")
+                return result
+            except BaseException:
+                self.conn.execute("ROLLBACK")
+                raise
+
+    def close(self) -> None:
+        with self._lock:
+            self.conn.close()
