@@ -1,0 +1,612 @@
+"""Memory orchestration (spec/orchestration.md §1–6) over any Backend.
+
+remember writes the layers in order (memory space, user, agent, conversation, vector memories,
+facts); recall merges keyword/semantic memory search with fact search and ranks the result;
+forget deletes a memory and cascades to the facts derived from it. Only `backends.base.call`
+is used, so every function here works unchanged on the embedded and the Convex backend.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from cortex_mcp.api import checks
+from cortex_mcp.backends.base import Backend, call, compact
+from cortex_mcp.errors import CortexError, InputError
+from cortex_mcp.ids import public_id
+
+log = logging.getLogger(__name__)
+
+SKIPPABLE_LAYERS = ("users", "agents", "conversations", "vector", "facts", "graph")
+ACK_PHRASES = ("got it", "i've noted", "i'll remember", "noted", "understood", "i'll set", "i'll call you",
+               "will do", "sure thing", "okay,", "ok,")
+HALF_LIFE_MS = 2_592_000_000  # 30 days
+FACTS_SCAN_LIMIT = 10_000
+
+
+def _now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+# -- shared helpers (§1) ------------------------------------------------------------------
+
+
+async def ensure_memory_space(backend: Backend, memory_space_id: str) -> None:
+    """§1.1: register the space on first use; failures never stop remember."""
+    try:
+        if await call(backend, "memorySpaces:get", {"memorySpaceId": memory_space_id}) is None:
+            try:
+                await call(
+                    backend,
+                    "memorySpaces:register",
+                    {"memorySpaceId": memory_space_id, "name": memory_space_id, "type": "custom"},
+                )
+            except CortexError as exc:
+                if "ALREADY_EXISTS" not in exc.code and "already exists" not in exc.message:
+                    raise
+    except CortexError as exc:
+        log.warning("ensure memory space %s failed: %s", memory_space_id, exc)
+
+
+async def ensure_user(backend: Backend, user_id: str, user_name: str | None) -> None:
+    """§1.2: create the user profile (an immutable record of type "user") if missing."""
+    try:
+        if await call(backend, "immutable:get", {"type": "user", "id": user_id}) is None:
+            data = {"displayName": user_name or user_id, "createdAt": _now_ms()}
+            await call(backend, "immutable:store", {"type": "user", "id": user_id, "data": data})
+    except CortexError as exc:
+        log.warning("ensure user %s failed: %s", user_id, exc)
+
+
+async def ensure_agent(backend: Backend, agent_id: str) -> None:
+    """§1.3: auto-register the agent on first use."""
+    try:
+        if not await call(backend, "agents:exists", {"agentId": agent_id}):
+            try:
+                await call(
+                    backend,
+                    "agents:register",
+                    {"agentId": agent_id, "name": agent_id, "description": "Auto-registered by memory.remember()"},
+                )
+            except CortexError as exc:
+                if "AGENT_ALREADY_REGISTERED" not in exc.code:
+                    raise
+    except CortexError as exc:
+        log.warning("ensure agent %s failed: %s", agent_id, exc)
+
+
+async def facts_for_memory(
+    backend: Backend, memory_space_id: str, memory_id: str, conversation_id: str | None
+) -> list[dict]:
+    """§1.5: current facts whose sourceRef points at the memory (or its conversation)."""
+    facts = await call(backend, "facts:list", {"memorySpaceId": memory_space_id, "limit": FACTS_SCAN_LIMIT})
+    selected = []
+    for fact in facts:
+        ref = fact.get("sourceRef") or {}
+        if ref.get("memoryId") == memory_id or (conversation_id and ref.get("conversationId") == conversation_id):
+            selected.append(fact)
+    return selected
+
+
+async def cascade_delete_facts(
+    backend: Backend, memory_space_id: str, memory_id: str, conversation_id: str | None
+) -> list[str]:
+    """§1.4: soft-delete the facts derived from a memory; returns the deleted fact ids."""
+    deleted = []
+    for fact in await facts_for_memory(backend, memory_space_id, memory_id, conversation_id):
+        try:
+            await call(backend, "facts:deleteFact", {"memorySpaceId": memory_space_id, "factId": fact["factId"]})
+            deleted.append(fact["factId"])
+        except CortexError as exc:
+            log.warning("could not delete fact %s: %s", fact["factId"], exc)
+    return deleted
+
+
+# -- remember (§2) --------------------------------------------------------------------------
+
+
+def is_acknowledgment(text: str) -> bool:
+    lowered = text.lower()
+    return len(text) < 80 and any(p in lowered for p in ACK_PHRASES)
+
+
+@dataclass
+class RememberResult:
+    conversation_id: str | None
+    message_ids: list[str]
+    memories: list[dict]
+    facts: list[dict] = field(default_factory=list)
+    fact_revisions: list[dict] = field(default_factory=list)
+
+
+async def remember_note(
+    backend: Backend,
+    *,
+    memory_space_id: str,
+    content: str,
+    user_id: str | None = None,
+    user_name: str | None = None,
+    agent_id: str | None = None,
+    participant_id: str | None = None,
+    importance: float | None = None,
+    tags: list[str] | None = None,
+    embedding: list[float] | None = None,
+    facts: list[dict] | None = None,
+) -> RememberResult:
+    """Remember one standalone piece of information (no conversation): one vector memory."""
+    checks.require_text(memory_space_id, "memory_space_id")
+    checks.require_text(content, "content")
+    _check_owner_fields(user_id, agent_id, participant_id, importance, tags, embedding)
+    await _ensure_owners(backend, memory_space_id, user_id, user_name, agent_id)
+    memory = await call(
+        backend,
+        "memories:store",
+        compact(
+            memorySpaceId=memory_space_id,
+            participantId=participant_id,
+            content=content,
+            contentType="raw",
+            embedding=embedding,
+            sourceType="tool",
+            sourceUserId=user_id,
+            sourceUserName=user_name if user_id else None,
+            userId=user_id,
+            agentId=agent_id,
+            importance=50 if importance is None else importance,
+            tags=tags or [],
+        ),
+    )
+    result = RememberResult(conversation_id=None, message_ids=[], memories=[memory])
+    await _store_facts(backend, result, memory_space_id, facts, user_id, agent_id, participant_id, tags)
+    return result
+
+
+async def remember_exchange(
+    backend: Backend,
+    *,
+    memory_space_id: str,
+    user_message: str,
+    agent_response: str,
+    conversation_id: str | None = None,
+    user_id: str | None = None,
+    user_name: str | None = None,
+    agent_id: str | None = None,
+    participant_id: str | None = None,
+    importance: float | None = None,
+    tags: list[str] | None = None,
+    skip_layers: list[str] | None = None,
+    facts: list[dict] | None = None,
+) -> RememberResult:
+    """§2: store a user/agent exchange as conversation messages plus vector memories."""
+    checks.require_text(memory_space_id, "memory_space_id")
+    if conversation_id is not None:
+        checks.require_text(conversation_id, "conversation_id")
+    checks.require_text(user_message, "user_message")
+    checks.require_text(agent_response, "agent_response")
+    _check_owner_fields(user_id, agent_id, participant_id, importance, tags, None)
+    if user_id and not agent_id:
+        raise InputError(
+            "AGENT_REQUIRED_FOR_USER_CONVERSATION", "a user conversation needs an agent_id as well", "agent_id"
+        )
+    skip = set(skip_layers or ())
+    unknown = skip - set(SKIPPABLE_LAYERS)
+    if unknown:
+        raise InputError("INVALID_FORMAT", f"skip_layers may only hold: {', '.join(SKIPPABLE_LAYERS)}", "skip_layers")
+    now = _now_ms()
+    conversation_id = conversation_id or public_id("conv", now)
+
+    await _ensure_owners(
+        backend,
+        memory_space_id,
+        None if "users" in skip else user_id,
+        user_name,
+        None if "agents" in skip else agent_id,
+    )
+
+    message_ids: list[str] = []
+    if "conversations" not in skip:
+        if await call(backend, "conversations:get", {"conversationId": conversation_id}) is None:
+            participants = compact(userId=user_id, agentId=agent_id, participantId=participant_id)
+            await call(
+                backend,
+                "conversations:create",
+                {
+                    "conversationId": conversation_id,
+                    "memorySpaceId": memory_space_id,
+                    "type": "user-agent",
+                    "participants": participants,
+                },
+            )
+        for role, text, who in (("user", user_message, None), ("agent", agent_response, participant_id or agent_id)):
+            message = compact(id=public_id("msg", _now_ms()), role=role, content=text, participantId=who)
+            conversation = await call(
+                backend, "conversations:addMessage", {"conversationId": conversation_id, "message": message}
+            )
+            message_ids.append(conversation["messages"][-1]["id"])
+
+    memories: list[dict] = []
+    if "vector" not in skip:
+        common = compact(
+            memorySpaceId=memory_space_id,
+            participantId=participant_id,
+            sourceType="conversation",
+            sourceUserId=user_id,
+            sourceUserName=user_name if user_id else None,
+            userId=user_id,
+            agentId=agent_id,
+            importance=50 if importance is None else importance,  # upstream: "or 50" (see docs/parity.md)
+            tags=tags or [],
+        )
+        pairs = [("user", user_message, 0)]
+        if not is_acknowledgment(agent_response):
+            pairs.append(("agent", agent_response, 1))
+        for role, text, index in pairs:
+            args = {**common, "content": text, "contentType": "raw", "messageRole": role}
+            if message_ids:
+                args["conversationRef"] = {"conversationId": conversation_id, "messageIds": [message_ids[index]]}
+            memories.append(await call(backend, "memories:store", args))
+
+    result = RememberResult(
+        conversation_id=None if "conversations" in skip else conversation_id,
+        message_ids=message_ids,
+        memories=memories,
+    )
+    if "facts" not in skip:
+        await _store_facts(backend, result, memory_space_id, facts, user_id, agent_id, participant_id, tags)
+    return result
+
+
+def _check_owner_fields(user_id, agent_id, participant_id, importance, tags, embedding) -> None:
+    checks.optional_text(user_id, "user_id")
+    checks.optional_text(agent_id, "agent_id")
+    if not user_id and not agent_id:
+        raise InputError("OWNER_REQUIRED", "give a user_id or an agent_id to own the memory", "user_id/agent_id")
+    checks.optional_text(participant_id, "participant_id")
+    checks.check_importance(importance)
+    checks.check_tags(tags)
+    checks.check_embedding(embedding)
+
+
+async def _ensure_owners(backend, memory_space_id, user_id, user_name, agent_id) -> None:
+    await ensure_memory_space(backend, memory_space_id)
+    if user_id:
+        await ensure_user(backend, user_id, user_name)
+    if agent_id:
+        await ensure_agent(backend, agent_id)
+
+
+async def _store_facts(backend, result, memory_space_id, facts, user_id, agent_id, participant_id, tags) -> None:
+    """§2.3 step 6: facts the agent extracted itself go through belief revision."""
+    if not facts:
+        return
+    from cortex_mcp.api import facts as facts_api  # facts are an optional layer of remember
+
+    source_ref = compact(
+        conversationId=result.conversation_id,
+        messageIds=result.message_ids or None,
+        memoryId=result.memories[0]["memoryId"] if result.memories else None,
+    )
+    for item in facts:
+        revision = await facts_api.revise(
+            backend,
+            memory_space_id=memory_space_id,
+            fact=item["fact"],
+            fact_type=item.get("fact_type") or "custom",
+            subject=item.get("subject") or user_id or agent_id,
+            predicate=item.get("predicate"),
+            object=item.get("object"),
+            confidence=facts_api.normalise_confidence(item.get("confidence", 80)),
+            tags=item.get("tags") or tags or [],
+            user_id=user_id,
+            participant_id=participant_id,
+            source_type="conversation" if result.conversation_id else "tool",
+            source_ref=source_ref or None,
+        )
+        result.fact_revisions.append(revision)
+        if revision["action"] != "NONE" and revision.get("fact"):
+            result.facts.append(revision["fact"])
+
+
+# -- recall (§3) ----------------------------------------------------------------------------
+
+
+def _recency(created_at: Any, now: int) -> float:
+    if not isinstance(created_at, (int, float)):
+        return 1.0
+    return 2 ** (-max(0, now - created_at) / HALF_LIFE_MS)
+
+
+def _connectivity(n: int) -> float:
+    return min(1.0, math.log2(n + 1) / math.log2(11))
+
+
+def _relevance(position: int, total: int, score: Any) -> float:
+    """The semantic component: the backend's own score, else its rank order (best = 1.0)."""
+    if isinstance(score, (int, float)) and not isinstance(score, bool):
+        return max(0.0, min(1.0, float(score)))
+    return 1.0 - 0.5 * position / max(total, 1)
+
+
+def rank_item(item: dict, now: int) -> float:
+    """§3.3 step 6, with the backend relevance as the semantic component (see docs/parity.md)."""
+    semantic = item["relevance"] or 0.5
+    if item["type"] == "fact":
+        confidence = importance = item["confidence"] / 100
+    else:
+        confidence, importance = 0.8, item["importance"] / 100
+    n = len(item["connected_entities"])
+    score = (
+        0.35 * semantic
+        + 0.20 * confidence
+        + 0.15 * importance
+        + 0.15 * _recency(item.get("created_at"), now)
+        + 0.15 * _connectivity(n)
+    )
+    if n > 3:
+        score *= 1.2
+    if item["type"] == "memory" and item.get("message_role") == "user":
+        score *= 1.1
+    return max(0.0, min(1.0, score))
+
+
+async def recall(
+    backend: Backend,
+    *,
+    memory_space_id: str,
+    query: str,
+    user_id: str | None = None,
+    embedding: list[float] | None = None,
+    tags: list[str] | None = None,
+    min_importance: float | None = None,
+    min_confidence: float | None = None,
+    limit: int = 20,
+    include_memories: bool = True,
+    include_facts: bool = True,
+    include_conversation: bool = False,
+) -> dict:
+    """§3: search memories and facts, merge, rank and bound the result."""
+    started = time.perf_counter()
+    checks.require_text(memory_space_id, "memory_space_id")
+    checks.require_text(query, "query")
+    checks.optional_text(user_id, "user_id")
+    checks.check_importance(min_importance, "min_importance")
+    checks.check_range(min_confidence, "min_confidence", 0, 100)
+    checks.check_tags(tags)
+    checks.check_limit(limit)
+    checks.check_embedding(embedding)
+
+    memories: list[dict] = []
+    if include_memories:
+        try:
+            memories = await call(
+                backend,
+                "memories:search",
+                compact(
+                    memorySpaceId=memory_space_id,
+                    query=query,
+                    embedding=embedding,
+                    userId=user_id,
+                    tags=tags,
+                    minImportance=min_importance,
+                    limit=limit,
+                ),
+            )
+        except CortexError as exc:
+            log.warning("recall: memory search failed: %s", exc)
+    facts: list[dict] = []
+    if include_facts:
+        try:
+            facts = await call(
+                backend,
+                "facts:search",
+                compact(
+                    memorySpaceId=memory_space_id,
+                    query=query,
+                    minConfidence=min_confidence,
+                    userId=user_id,
+                    limit=limit,
+                ),
+            )
+        except CortexError as exc:
+            log.warning("recall: fact search failed: %s", exc)
+
+    items: dict[str, dict] = {}
+    for i, memory in enumerate(memories):
+        items.setdefault(
+            memory["memoryId"],
+            {
+                "type": "memory",
+                "id": memory["memoryId"],
+                "content": memory["content"],
+                "source": "vector",
+                "relevance": _relevance(i, len(memories), memory.get("_score")),
+                "importance": memory["importance"],
+                "connected_entities": [],
+                "created_at": memory.get("createdAt"),
+                "message_role": memory.get("messageRole"),
+                "record": memory,
+            },
+        )
+    for i, fact in enumerate(facts):
+        items.setdefault(
+            fact["factId"],
+            {
+                "type": "fact",
+                "id": fact["factId"],
+                "content": fact["fact"],
+                "source": "facts",
+                "relevance": _relevance(i, len(facts), None),
+                "confidence": fact["confidence"],
+                "connected_entities": [x for x in (fact.get("subject"), fact.get("object")) if x],
+                "created_at": fact.get("createdAt"),
+                "record": fact,
+            },
+        )
+    now = _now_ms()
+    ranked = list(items.values())
+    for item in ranked:
+        item["score"] = round(rank_item(item, now), 4)
+    ranked.sort(key=lambda item: item["score"], reverse=True)
+    ranked = ranked[:limit]
+
+    if include_conversation:
+        await _attach_conversations(backend, ranked)
+    return {
+        "items": ranked,
+        "total_results": len(memories) + len(facts),
+        "query_time_ms": round((time.perf_counter() - started) * 1000, 2),
+    }
+
+
+async def _attach_conversations(backend: Backend, items: list[dict]) -> None:
+    """§3.3 step 9: the source messages of each memory that survived the limit."""
+    cache: dict[str, dict | None] = {}
+    for item in items:
+        ref = item["record"].get("conversationRef") if item["type"] == "memory" else None
+        if not ref:
+            continue
+        cid = ref["conversationId"]
+        if cid not in cache:
+            try:
+                cache[cid] = await call(backend, "conversations:get", {"conversationId": cid})
+            except CortexError:
+                cache[cid] = None
+        conversation = cache[cid]
+        if conversation:
+            wanted = set(ref.get("messageIds") or [])
+            item["source_messages"] = [m for m in conversation["messages"] if m["id"] in wanted]
+
+
+# -- forget (§5) and CRUD (§6) -----------------------------------------------------------------
+
+
+async def forget(
+    backend: Backend,
+    *,
+    memory_space_id: str,
+    memory_id: str,
+    delete_conversation: bool = False,
+) -> dict:
+    """§5: delete a memory, cascade to its facts, optionally delete its whole conversation."""
+    checks.require_text(memory_space_id, "memory_space_id")
+    checks.require_text(memory_id, "memory_id")
+    memory = await call(backend, "memories:get", {"memorySpaceId": memory_space_id, "memoryId": memory_id})
+    if memory is None:
+        raise CortexError(
+            f"Memory {memory_id} not found in memory space {memory_space_id}",
+            code="MEMORY_NOT_FOUND",
+            field="memory_id",
+            hint="Use recall or list_memories to find the id of the memory to forget.",
+        )
+    ref = memory.get("conversationRef") or {}
+    conversation_id = ref.get("conversationId")
+    await call(backend, "memories:deleteMemory", {"memorySpaceId": memory_space_id, "memoryId": memory_id})
+    fact_ids = await cascade_delete_facts(backend, memory_space_id, memory_id, conversation_id)
+    conversation_deleted, messages_deleted = False, 0
+    if delete_conversation and conversation_id:
+        conversation = await call(backend, "conversations:get", {"conversationId": conversation_id})
+        if conversation is not None:
+            messages_deleted = conversation.get("messageCount", 0)
+            await call(backend, "conversations:deleteConversation", {"conversationId": conversation_id})
+            conversation_deleted = True
+    return {
+        "memory_deleted": True,
+        "memory_id": memory_id,
+        "conversation_deleted": conversation_deleted,
+        "messages_deleted": messages_deleted,
+        "facts_deleted": len(fact_ids),
+        "fact_ids": fact_ids,
+    }
+
+
+async def get_memory(
+    backend: Backend, *, memory_space_id: str, memory_id: str, include_conversation: bool = False
+) -> dict | None:
+    """§6.1: the memory (None when absent or in another space), optionally with its sources."""
+    checks.require_text(memory_space_id, "memory_space_id")
+    checks.require_text(memory_id, "memory_id")
+    memory = await call(backend, "memories:get", {"memorySpaceId": memory_space_id, "memoryId": memory_id})
+    if memory is None or not include_conversation:
+        return memory
+    item = {"type": "memory", "record": memory}
+    await _attach_conversations(backend, [item])
+    if "source_messages" in item:
+        memory = {**memory, "sourceMessages": item["source_messages"]}
+    ref = memory.get("conversationRef") or {}
+    facts = await facts_for_memory(backend, memory_space_id, memory_id, ref.get("conversationId"))
+    if facts:
+        memory = {**memory, "facts": facts}
+    return memory
+
+
+async def list_memories(
+    backend: Backend,
+    *,
+    memory_space_id: str,
+    user_id: str | None = None,
+    source_type: str | None = None,
+    limit: int | None = None,
+) -> list[dict]:
+    """§6.4: newest first."""
+    checks.require_text(memory_space_id, "memory_space_id")
+    checks.optional_text(user_id, "user_id")
+    checks.check_choice(
+        source_type, "source_type", ("conversation", "system", "tool", "a2a", "fact-extraction"), "INVALID_SOURCE_TYPE"
+    )
+    checks.check_limit(limit)
+    return await call(
+        backend,
+        "memories:list",
+        compact(memorySpaceId=memory_space_id, userId=user_id, sourceType=source_type, limit=limit),
+    )
+
+
+async def count_memories(
+    backend: Backend, *, memory_space_id: str, user_id: str | None = None, source_type: str | None = None
+) -> int:
+    """§6.5."""
+    checks.require_text(memory_space_id, "memory_space_id")
+    checks.optional_text(user_id, "user_id")
+    return await call(
+        backend, "memories:count", compact(memorySpaceId=memory_space_id, userId=user_id, sourceType=source_type)
+    )
+
+
+async def update_memory(
+    backend: Backend,
+    *,
+    memory_space_id: str,
+    memory_id: str,
+    content: str | None = None,
+    importance: float | None = None,
+    tags: list[str] | None = None,
+    embedding: list[float] | None = None,
+) -> dict:
+    """§6.2: a new version of the memory; the previous content goes to its history."""
+    checks.require_text(memory_space_id, "memory_space_id")
+    checks.require_text(memory_id, "memory_id")
+    if content is None and importance is None and tags is None and embedding is None:
+        raise InputError(
+            "INVALID_FORMAT", "give at least one of content, importance, tags or embedding to update", "content"
+        )
+    if content is not None:
+        checks.require_text(content, "content")
+    checks.check_importance(importance)
+    checks.check_tags(tags)
+    checks.check_embedding(embedding)
+    return await call(
+        backend,
+        "memories:update",
+        compact(
+            memorySpaceId=memory_space_id,
+            memoryId=memory_id,
+            content=content,
+            importance=importance,
+            tags=tags,
+            embedding=embedding,
+        ),
+    )

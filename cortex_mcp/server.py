@@ -1,0 +1,56 @@
+"""Build the MCP server: a backend, the chosen toolsets, and a lifespan that closes the backend."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from mcp.server.mcpserver import MCPServer
+
+from cortex_mcp import __version__, toolsets
+from cortex_mcp.backends.base import Backend
+from cortex_mcp.config import Config
+from cortex_mcp.toolsets.base import Registrar, Runtime
+
+log = logging.getLogger(__name__)
+
+INSTRUCTIONS = """\
+Persistent memory for agents (Cortex). Call `recall` before answering when earlier context could
+help; call `remember` to keep preferences, decisions and facts for later sessions; `forget` removes
+a memory. Ids returned by one tool are accepted by the others. Memory space, user and agent
+default to the server's configuration."""
+
+
+def open_backend(config: Config) -> Backend:
+    if config.backend == "convex":
+        from cortex_mcp.backends.convex import ConvexBackend
+
+        if not config.convex_url:
+            raise ValueError("the convex backend needs --convex-url (or CONVEX_URL)")
+        return ConvexBackend(config.convex_url, deploy_key=config.convex_deploy_key, timeout=config.timeout)
+    from cortex_mcp.backends.embedded import EmbeddedBackend
+
+    return EmbeddedBackend(config.db_path)
+
+
+def build_server(config: Config, backend: Backend | None = None) -> MCPServer:
+    """The server for `config`. A backend passed in stays open; one opened here closes with the server."""
+    owned = backend is None
+    backend = backend or open_backend(config)
+
+    @asynccontextmanager
+    async def lifespan(_server: MCPServer) -> AsyncIterator[None]:
+        try:
+            yield None
+        finally:
+            if owned:
+                await backend.aclose()
+
+    registrar = Registrar(Runtime(config, backend))
+    for toolset in toolsets.select(config.toolsets):
+        toolset.register(registrar)
+    log.info("cortex-mcp %s: %d tools on the %s backend", __version__, len(registrar.tools), backend.name)
+    return MCPServer(
+        "cortex-mcp", version=__version__, instructions=INSTRUCTIONS, lifespan=lifespan, tools=registrar.tools
+    )

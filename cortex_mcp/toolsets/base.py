@@ -1,0 +1,139 @@
+"""What every toolset shares: the runtime, tool registration with annotations, error text.
+
+`Registrar.add` is the one place a tool is registered: it applies `--read-only`, sets the
+annotations, and wraps the tool so errors from any layer reach the agent as actionable text.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from mcp.server.mcpserver.exceptions import ToolError
+from mcp.server.mcpserver.tools import Tool
+from pydantic import ConfigDict
+from mcp.types import ToolAnnotations
+
+from cortex_mcp.backends.base import Backend
+from cortex_mcp.config import Config
+from cortex_mcp.errors import ArgumentValidationError, CortexError
+
+
+@dataclass
+class Runtime:
+    config: Config
+    backend: Backend
+
+    def space(self, memory_space_id: str | None) -> str:
+        return memory_space_id or self.config.memory_space
+
+    def user(self, user_id: str | None) -> str | None:
+        return user_id or self.config.user_id
+
+    def agent(self, agent_id: str | None) -> str | None:
+        return agent_id or self.config.agent_id
+
+
+# What to do next for backend codes whose message is only the code itself.
+HINTS = {
+    "AGENT_ALREADY_REGISTERED": "That agent id is taken; use get_agent to inspect it or pick another id.",
+    "AGENT_NOT_REGISTERED": "Use list_agents to see registered agents, or register_agent first.",
+    "MEMORY_NOT_FOUND": "Use recall or list_memories to find a valid memory id.",
+    "PERMISSION_DENIED": "The record belongs to another memory space; pass that memory_space_id.",
+    "MEMORY_NOT_ARCHIVED": "Only archived memories can be restored.",
+    "MEMORYSPACE_ALREADY_EXISTS": "Use the existing memory space, or choose another id.",
+    "MEMORYSPACE_NOT_FOUND": "Register the memory space first, or check its id.",
+    "CONVERSATION_NOT_FOUND": "Check the conversation id (conv-...) or create the conversation first.",
+    "CONVERSATION_ALREADY_EXISTS": "Append to the existing conversation instead of creating it.",
+    "FACT_NOT_FOUND": "Use search_facts to find a valid fact id.",
+    "CONTEXT_NOT_FOUND": "Check the context id (ctx-...).",
+    "PARENT_NOT_FOUND": "The parent context does not exist; check parent_id.",
+    "HAS_CHILDREN": "The context has children: delete with cascade, or orphan the children.",
+    "CONFIRM_ID_MISMATCH": "confirmId must equal the id being deleted.",
+}
+
+
+def describe_error(exc: CortexError) -> str:
+    """`CODE: message (field: x). Next: hint` — what an agent needs to correct the call."""
+    message = exc.message.strip()
+    if message == exc.code:
+        message = exc.code.replace("_", " ").lower()
+    if isinstance(exc, ArgumentValidationError):
+        message = message.replace("\n", " ").replace("ArgumentValidationError: ", "")
+    text = f"{exc.code}: {message}"
+    if exc.field:
+        text += f" (field: {exc.field})"
+    hint = exc.hint or HINTS.get(exc.code)
+    if hint:
+        text += f". Next: {hint}"
+    return text
+
+
+def _translate_errors(fn: Callable) -> Callable:
+    @functools.wraps(fn)
+    async def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return await fn(*args, **kwargs)
+        except CortexError as exc:
+            raise ToolError(describe_error(exc)) from exc
+
+    return wrapper
+
+
+def _forbid_unknown_arguments(tool: Tool) -> None:
+    """Reject arguments a tool does not declare (the SDK ignores them), naming the stray key."""
+    loose = tool.fn_metadata.arg_model
+    strict = type(
+        loose.__name__,
+        (loose,),
+        {"model_config": ConfigDict(**{**loose.model_config, "extra": "forbid"}), "__module__": loose.__module__},
+    )
+    tool.fn_metadata.arg_model = strict
+    tool.parameters = strict.model_json_schema(by_alias=True)
+
+
+class Registrar:
+    """Collects the tools of the chosen toolsets; `server.py` builds the MCPServer from them."""
+
+    def __init__(self, runtime: Runtime):
+        self.runtime = runtime
+        self.tools: list[Tool] = []
+
+    @property
+    def names(self) -> list[str]:
+        return [t.name for t in self.tools]
+
+    def add(
+        self,
+        fn: Callable,
+        *,
+        name: str | None = None,
+        title: str,
+        description: str | None = None,
+        read_only: bool,
+        destructive: bool = False,
+        idempotent: bool = False,
+    ) -> None:
+        if self.runtime.config.read_only and not read_only:
+            return
+        assert inspect.iscoroutinefunction(fn), "tools are async: the backend seam is async"
+        annotations = ToolAnnotations(
+            title=title,
+            read_only_hint=read_only,
+            destructive_hint=destructive and not read_only,
+            idempotent_hint=idempotent or read_only,
+            open_world_hint=False,
+        )
+        tool = Tool.from_function(
+            _translate_errors(fn),
+            name=name or fn.__name__,
+            title=title,
+            description=inspect.cleandoc(description or fn.__doc__ or ""),
+            annotations=annotations,
+            structured_output=True,
+        )
+        _forbid_unknown_arguments(tool)
+        self.tools.append(tool)

@@ -1,0 +1,159 @@
+"""Every catalog function as a typed MCP tool, generated from its validator.
+
+The tool's input schema comes from the same `v.object({...})` the backends enforce, so a tool
+can never drift from the contract. Required `memorySpaceId` / `userId` / `agentId` arguments
+fall back to the server's configured defaults; a null from the model means "absent".
+"""
+
+from __future__ import annotations
+
+import inspect
+import keyword
+import re
+from typing import Annotated, Any, Literal, Union
+
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictFloat, StrictInt, StrictStr, create_model
+
+from cortex_mcp.backends.base import call
+from cortex_mcp.contract import validators as val
+from cortex_mcp.contract.catalog import Function, modules
+from cortex_mcp.toolsets.base import Registrar
+
+# Convex module -> opt-in toolset name (curated default toolsets live in their own modules).
+MODULE_TOOLSETS = {
+    "memorySpaces": "spaces",
+    "memories": "memories",
+    "agents": "agents_admin",
+    "conversations": "conversations",
+    "immutable": "immutable",
+    "facts": "facts_admin",
+    "factHistory": "fact_history",
+    "contexts": "contexts_admin",
+    "a2a": "a2a_admin",
+    "users": "users_admin",
+    "mutable": "kv",
+    "sessions": "sessions",
+    "governance": "governance",
+    "admin": "admin",
+    "graphSync": "graph_sync",
+}
+
+CONFIG_DEFAULTS = {"memorySpaceId": "memory_space", "userId": "user_id", "agentId": "agent_id"}
+
+Number = Union[StrictInt, StrictFloat]
+
+
+class ToolResult(BaseModel):
+    """The backend function's return value, unchanged."""
+
+    result: Any = Field(description="What the backend function returned (document, list, number, or null)")
+
+
+def _snake(name: str) -> str:
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
+
+
+def tool_name(fn: Function) -> str:
+    return f"{_snake(fn.module)}_{_snake(fn.name)}"
+
+
+def python_type(validator: val.Validator, name: str) -> Any:
+    """The pydantic type that accepts exactly what the validator accepts."""
+    if isinstance(validator, val.Optional_):
+        return python_type(validator.inner, name)
+    if isinstance(validator, val._String) or isinstance(validator, val._Id):
+        return StrictStr
+    if isinstance(validator, val._Number):
+        return Number
+    if isinstance(validator, val._Boolean):
+        return StrictBool
+    if isinstance(validator, val._Null):
+        return None
+    if isinstance(validator, val._Any):
+        return Any
+    if isinstance(validator, val._Literal):
+        return Literal[validator.value]  # type: ignore[valid-type]
+    if isinstance(validator, val._Union):
+        literals = validator.literal_values()
+        if literals is not None:
+            return Literal[tuple(literals)]  # type: ignore[valid-type]
+        return Union[tuple(python_type(m, name) for m in validator.members)]  # type: ignore[return-value]
+    if isinstance(validator, val._Array):
+        return list[python_type(validator.item, name)]  # type: ignore[misc]
+    if isinstance(validator, val._Record):
+        return dict[str, python_type(validator.value, name)]  # type: ignore[misc]
+    if isinstance(validator, val._Object):
+        fields: dict[str, Any] = {}
+        for field_name, inner in validator.fields.items():
+            t = python_type(inner, f"{name}_{field_name}")
+            info = Field(description=inner.description or None)
+            if isinstance(inner, val.Optional_):
+                fields[field_name] = (Annotated[t | None, info], None)
+            else:
+                fields[field_name] = (Annotated[t, info], ...)
+        model_name = "".join(part.capitalize() for part in re.split(r"[_\W]+", name) if part)
+        return create_model(model_name, __config__=ConfigDict(extra="forbid"), **fields)
+    raise TypeError(f"no python type for {validator!r}")
+
+
+def _plain(value: Any) -> Any:
+    """Tool arguments back to contract JSON (nested models dump only what the caller set)."""
+    if isinstance(value, BaseModel):
+        return {k: _plain(v) for k, v in value.model_dump(exclude_unset=True).items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    return value
+
+
+def make_tool(registrar: Registrar, fn: Function) -> None:
+    config = registrar.runtime.config
+    parameters = []
+    defaults: dict[str, str] = {}
+    for arg, validator in sorted(fn.args.fields.items(), key=lambda kv: isinstance(kv[1], val.Optional_)):
+        t = python_type(validator, f"{tool_name(fn)}_{arg}")
+        description = validator.description or arg
+        config_default = getattr(config, CONFIG_DEFAULTS.get(arg, ""), None) if arg in CONFIG_DEFAULTS else None
+        required = not isinstance(validator, val.Optional_) and config_default is None
+        if config_default is not None and not isinstance(validator, val.Optional_):
+            defaults[arg] = config_default
+            description += f" (default: {config_default})"
+        # A Python keyword (e.g. `from`) becomes `from_` with the wire name as its alias.
+        python_name = f"{arg}_" if keyword.iskeyword(arg) else arg
+        alias = arg if python_name != arg else None
+        annotation = Annotated[t, Field(description=description, alias=alias)] if required else Annotated[
+            t | None, Field(description=description, alias=alias)
+        ]
+        parameters.append(
+            inspect.Parameter(
+                python_name,
+                inspect.Parameter.KEYWORD_ONLY,
+                annotation=annotation,
+                default=inspect.Parameter.empty if required else None,
+            )
+        )
+
+    async def tool(**kwargs: Any) -> ToolResult:
+        args = {k.rstrip("_") if keyword.iskeyword(k.rstrip("_")) else k: _plain(v) for k, v in kwargs.items() if v is not None}
+        for arg, default in defaults.items():
+            args.setdefault(arg, default)
+        return ToolResult(result=await call(registrar.runtime.backend, fn.path, args))
+
+    tool.__signature__ = inspect.Signature(parameters, return_annotation=ToolResult)  # type: ignore[attr-defined]
+    tool.__name__ = tool_name(fn)
+    registrar.add(
+        tool,
+        name=tool_name(fn),
+        title=f"{fn.module}:{fn.name}",
+        description=f"{fn.summary} Backend function `{fn.path}` ({fn.kind})."
+        + (f" Returns {fn.returns}." if fn.returns else ""),
+        read_only=fn.read_only,
+        destructive=fn.destructive,
+        idempotent=fn.idempotent,
+    )
+
+
+def register_module(registrar: Registrar, module: str) -> None:
+    for fn in modules().get(module, []):
+        make_tool(registrar, fn)

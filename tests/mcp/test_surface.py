@@ -1,0 +1,73 @@
+"""Every tool's surface: descriptions, typed inputs, output schemas, annotations, toolsets."""
+
+import pytest
+from mcp import Client
+
+from cortex_mcp import toolsets
+from cortex_mcp.contract.catalog import CATALOG
+from cortex_mcp.server import build_server
+from cortex_mcp.toolsets.generated import tool_name
+from tests.mcp.conftest import fails, make_config, ok
+
+pytestmark = pytest.mark.anyio
+
+
+async def test_every_tool_is_documented_typed_and_annotated(client):
+    tools = (await client.list_tools()).tools
+    assert len(tools) >= len(CATALOG)
+    for tool in tools:
+        assert tool.description and len(tool.description) > 20, tool.name
+        assert tool.output_schema and tool.output_schema.get("type") == "object", tool.name
+        a = tool.annotations
+        assert a is not None and a.read_only_hint is not None and a.destructive_hint is not None, tool.name
+        assert a.idempotent_hint is not None, tool.name
+        for name, prop in tool.input_schema.get("properties", {}).items():
+            assert prop.get("description"), f"{tool.name}.{name} has no description"
+
+
+async def test_every_catalog_function_has_a_generated_tool(client):
+    names = {t.name for t in (await client.list_tools()).tools}
+    missing = [path for path, fn in CATALOG.items() if tool_name(fn) not in names]
+    assert missing == []
+
+
+async def test_annotations_follow_the_contract(client):
+    tools = {t.name: t for t in (await client.list_tools()).tools}
+    assert tools["recall"].annotations.read_only_hint is True
+    assert tools["forget"].annotations.destructive_hint is True
+    assert tools["agents_unregister"].annotations.destructive_hint is True
+    assert tools["agents_get"].annotations.read_only_hint is True
+    assert tools["remember"].annotations.read_only_hint is False
+
+
+async def test_default_toolsets_are_small(backend, tmp_path):
+    async with Client(build_server(make_config(tmp_path), backend=backend)) as c:
+        names = {t.name for t in (await c.list_tools()).tools}
+    assert {"remember", "recall", "forget", "get_memory", "list_memories", "update_memory"} <= names
+    assert {"register_agent", "get_agent", "list_agents"} <= names
+    assert "agents_purge_all" not in names and len(names) < 30
+
+
+async def test_read_only_exposes_only_tools_that_change_nothing(backend, tmp_path):
+    async with Client(build_server(make_config(tmp_path, toolsets=("all",), read_only=True), backend=backend)) as c:
+        tools = (await c.list_tools()).tools
+        assert tools and all(t.annotations.read_only_hint for t in tools)
+        names = {t.name for t in tools}
+        assert "recall" in names and "remember" not in names and "agents_purge_all" not in names
+        assert "Unknown tool" in await fails(c, "remember", {"content": "x"})
+
+
+def test_unknown_toolset_is_refused_with_the_choices():
+    with pytest.raises(ValueError, match="unknown toolset 'nope'.*memory"):
+        toolsets.select(["nope"])
+
+
+async def test_generated_tool_validates_and_uses_config_defaults(client, backend):
+    space = await ok(client, "memory_spaces_register", {"type": "team", "name": "Team"})
+    assert space["result"]["memorySpaceId"] == "test-space"  # default from --memory-space
+    text = await fails(client, "memory_spaces_register", {"type": "nope"})
+    assert "type" in text
+    text = await fails(client, "agents_list", {"limit": True})
+    assert "limit" in text
+    text = await fails(client, "agents_purge_all", {"dryRun": True})
+    assert "dryRun" in text
