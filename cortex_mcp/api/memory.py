@@ -408,6 +408,7 @@ async def recall(
                     query=query,
                     minConfidence=min_confidence,
                     userId=user_id,
+                    validAt=_now_ms(),  # current beliefs only: forgotten facts carry validUntil
                     limit=limit,
                 ),
             )

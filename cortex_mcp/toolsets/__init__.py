@@ -37,6 +37,7 @@ def _generated(module: str) -> Callable[[Registrar], None]:
 CURATED = [
     Toolset("memory", "remember, recall, forget, get/list/update memories", _curated("memory"), default=True),
     Toolset("agents", "register, get and list agents", _curated("agents"), default=True),
+    Toolset("facts", "store_fact (belief revision), search_facts (now or as of), get_fact_history", _curated("facts"), default=True),
 ]
 
 
