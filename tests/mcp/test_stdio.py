@@ -73,3 +73,25 @@ async def test_cli_refuses_unknown_toolset(tmp_path):
         env={**os.environ, "PYTHONPATH": str(ROOT)},
     )
     assert result.returncode == 2 and b"unknown toolset 'nope'" in result.stderr and result.stdout == b""
+
+
+async def test_request_reply_between_two_server_processes(tmp_path):
+    """Agent A (one process) asks; agent B (another process, same database) sees it and replies."""
+    db = tmp_path / "a2a.db"
+    result: dict = {}
+    async with Client(server_params(db, agent="agent-a")) as a, Client(server_params(db, agent="agent-b")) as b:
+
+        async def ask() -> None:
+            result.update(await ok(a, "a2a_request", {"to_agent": "agent-b", "message": "Status of job 7?", "timeout_ms": 20000}))
+
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(ask)
+            for _ in range(200):
+                inbox = await ok(b, "a2a_inbox", {"awaiting_reply_only": True})
+                if inbox["messages"]:
+                    break
+                await anyio.sleep(0.05)
+            request = inbox["messages"][0]
+            assert request["from_agent"] == "agent-a" and request["message"] == "Status of job 7?"
+            await ok(b, "a2a_reply", {"request_id": request["request_id"], "message": "Job 7 finished"})
+    assert result["reply"]["message"] == "Job 7 finished" and result["reply"]["from_agent"] == "agent-b"

@@ -1,0 +1,226 @@
+"""Agent-to-agent messages (spec/orchestration.md §9) and request/response built on `a2a:send`.
+
+Upstream `a2a:request` needs a pub/sub service and always fails, so a request here is an
+ordinary message whose metadata says it expects a reply (`messageType: "request"`, a
+`requestId`); the reply is a message with `inReplyTo: <requestId>`. The requester polls its
+own memory space for that reply until the timeout. This works on every backend and across
+server processes that share a database (see docs/parity.md).
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from typing import Any
+
+import anyio
+
+from cortex_mcp.api import checks
+from cortex_mcp.backends.base import Backend, call, compact
+from cortex_mcp.errors import CortexError, InputError
+from cortex_mcp.ids import public_id
+
+MAX_MESSAGE_BYTES = 102_400
+INBOX_SCAN = 500  # newest a2a memories read per inbox/reply look-up
+_AGENT_ID = re.compile(r"^[A-Za-z0-9_-]{1,100}$")
+_PREFIX = re.compile(r"^(Sent to |Received from |Broadcast to |Broadcast from |Request to |Request from )[^:]+: ", re.S)
+
+
+class A2ATimeoutError(CortexError):
+    code = "A2A_TIMEOUT"
+
+
+def check_agent_id(agent_id: Any, field: str) -> str:
+    if not isinstance(agent_id, str) or not _AGENT_ID.match(agent_id):
+        raise InputError("INVALID_AGENT_ID", f"{field} must be 1-100 letters, digits, '_' or '-'", field)
+    return agent_id
+
+
+def check_message(message: Any) -> str:
+    if not isinstance(message, str) or not message.strip():
+        raise InputError("EMPTY_MESSAGE", "message cannot be empty", "message")
+    if len(message.encode("utf-8")) > MAX_MESSAGE_BYTES:
+        raise InputError("MESSAGE_TOO_LARGE", "message must be at most 100 KB (UTF-8)", "message")
+    return message
+
+
+def _check_send(from_agent: str, to_agent: str, message: str, importance: Any) -> None:
+    check_agent_id(from_agent, "from_agent")
+    check_agent_id(to_agent, "to_agent")
+    check_message(message)
+    if from_agent == to_agent:
+        raise InputError("SAME_AGENT_COMMUNICATION", "an agent cannot send a message to itself", "to_agent")
+    if importance is not None and (not isinstance(importance, int) or isinstance(importance, bool) or not 0 <= importance <= 100):
+        raise InputError("INVALID_IMPORTANCE", "importance must be a whole number between 0 and 100", "importance")
+
+
+async def send(
+    backend: Backend,
+    *,
+    from_agent: str,
+    to_agent: str,
+    message: str,
+    importance: int | None = None,
+    user_id: str | None = None,
+    context_id: str | None = None,
+    metadata: dict | None = None,
+) -> dict:
+    """§9.2: one `a2a:send` — stored in both agents' memory spaces and their conversation."""
+    _check_send(from_agent, to_agent, message, importance)
+    return await call(
+        backend,
+        "a2a:send",
+        compact(
+            **{"from": from_agent, "to": to_agent},
+            message=message,
+            userId=user_id,
+            contextId=context_id,
+            importance=importance,
+            metadata=metadata,
+        ),
+    )
+
+
+async def broadcast(
+    backend: Backend, *, from_agent: str, to_agents: list[str], message: str, importance: int | None = None
+) -> dict:
+    """§9.4: the same message to several agents."""
+    check_agent_id(from_agent, "from_agent")
+    if not isinstance(to_agents, list) or not to_agents:
+        raise InputError("EMPTY_RECIPIENTS", "to_agents must list at least one agent", "to_agents")
+    if len(to_agents) > 100:
+        raise InputError("TOO_MANY_RECIPIENTS", "at most 100 recipients", "to_agents")
+    if len(set(to_agents)) != len(to_agents):
+        raise InputError("DUPLICATE_RECIPIENTS", "to_agents lists an agent twice", "to_agents")
+    if from_agent in to_agents:
+        raise InputError("INVALID_RECIPIENT", "the sender cannot be a recipient", "to_agents")
+    for agent in to_agents:
+        check_agent_id(agent, "to_agents")
+    _check_send(from_agent, to_agents[0], message, importance)
+    return await call(
+        backend,
+        "a2a:broadcast",
+        compact(**{"from": from_agent, "to": to_agents}, message=message, importance=importance),
+    )
+
+
+def _as_message(memory: dict) -> dict:
+    meta = memory.get("metadata") if isinstance(memory.get("metadata"), dict) else {}
+    return {
+        "message_id": meta.get("messageId") or memory["memoryId"],
+        "from_agent": meta.get("fromAgent"),
+        "to_agent": meta.get("toAgent"),
+        "direction": meta.get("direction"),
+        "message": _PREFIX.sub("", memory["content"], count=1),
+        "message_type": meta.get("messageType", "message"),
+        "request_id": meta.get("requestId"),
+        "in_reply_to": meta.get("inReplyTo"),
+        "importance": memory["importance"],
+        "sent_at": int(memory["createdAt"]),
+        "memory_id": memory["memoryId"],
+    }
+
+
+async def _a2a_messages(backend: Backend, agent_id: str) -> list[dict]:
+    """The agent's A2A messages (both directions), newest first."""
+    memories = await call(
+        backend, "memories:list", {"memorySpaceId": agent_id, "sourceType": "a2a", "limit": INBOX_SCAN}
+    )
+    return [_as_message(m) for m in memories]
+
+
+async def inbox(
+    backend: Backend, *, agent_id: str, limit: int = 20, from_agent: str | None = None, awaiting_reply_only: bool = False
+) -> dict:
+    """Messages received by `agent_id`, newest first; requests not yet answered are flagged."""
+    check_agent_id(agent_id, "agent_id")
+    if from_agent is not None:
+        check_agent_id(from_agent, "from_agent")
+    checks.check_limit(limit, maximum=200)
+    messages = await _a2a_messages(backend, agent_id)
+    answered = {m["in_reply_to"] for m in messages if m["direction"] == "outbound" and m["in_reply_to"]}
+    received = []
+    for m in messages:
+        if m["direction"] != "inbound" or (from_agent and m["from_agent"] != from_agent):
+            continue
+        m["awaiting_reply"] = m["message_type"] == "request" and m["request_id"] not in answered
+        if awaiting_reply_only and not m["awaiting_reply"]:
+            continue
+        received.append(m)
+    return {
+        "agent_id": agent_id,
+        "messages": received[:limit],
+        "awaiting_reply": sum(1 for m in received if m["awaiting_reply"]),
+    }
+
+
+async def request(
+    backend: Backend,
+    *,
+    from_agent: str,
+    to_agent: str,
+    message: str,
+    timeout_ms: int = 30_000,
+    importance: int | None = None,
+    poll_interval_s: float = 0.2,
+) -> dict:
+    """Send a request and wait for the reply (or raise A2ATimeoutError after `timeout_ms`)."""
+    if not isinstance(timeout_ms, int) or isinstance(timeout_ms, bool) or not 1000 <= timeout_ms <= 300_000:
+        raise InputError("INVALID_TIMEOUT", "timeout_ms must be between 1000 and 300000", "timeout_ms")
+    request_id = public_id("a2a-req", int(time.time() * 1000))
+    sent = await send(
+        backend,
+        from_agent=from_agent,
+        to_agent=to_agent,
+        message=message,
+        importance=70 if importance is None else importance,
+        metadata={"messageType": "request", "requestId": request_id, "requiresResponse": True, "timeoutMs": timeout_ms},
+    )
+    deadline = time.monotonic() + timeout_ms / 1000
+    while True:
+        for m in await _a2a_messages(backend, from_agent):
+            if m["direction"] == "inbound" and m["in_reply_to"] == request_id:
+                return {"request_id": request_id, "request_message_id": sent["messageId"], "reply": m}
+        if time.monotonic() >= deadline:
+            raise A2ATimeoutError(
+                f"No reply from {to_agent} within {timeout_ms} ms to request {request_id}",
+                field="timeout_ms",
+                hint=f"The request stays in {to_agent}'s inbox; check later with a2a_inbox, or raise timeout_ms.",
+            )
+        await anyio.sleep(poll_interval_s)
+
+
+async def reply(backend: Backend, *, agent_id: str, request_id: str, message: str, importance: int | None = None) -> dict:
+    """Answer a request in `agent_id`'s inbox: the reply goes back to the requester, tied to it."""
+    check_agent_id(agent_id, "agent_id")
+    checks.require_text(request_id, "request_id")
+    messages = await _a2a_messages(backend, agent_id)
+    original = next(
+        (m for m in messages if m["direction"] == "inbound" and m["request_id"] == request_id and m["message_type"] == "request"),
+        None,
+    )
+    if original is None:
+        raise CortexError(
+            f"No request {request_id} in the inbox of {agent_id}",
+            code="REQUEST_NOT_FOUND",
+            field="request_id",
+            hint="Use a2a_inbox to see pending requests and their request_id.",
+        )
+    sent = await send(
+        backend,
+        from_agent=agent_id,
+        to_agent=original["from_agent"],
+        message=message,
+        importance=importance,
+        metadata={"messageType": "response", "inReplyTo": request_id},
+    )
+    return {"request_id": request_id, "to_agent": original["from_agent"], **sent}
+
+
+async def conversation(backend: Backend, *, agent_id: str, other_agent: str, limit: int = 50, offset: int = 0) -> dict:
+    """§9.5: messages between two agents, oldest first, from `agent_id`'s memory space."""
+    check_agent_id(agent_id, "agent_id")
+    check_agent_id(other_agent, "other_agent")
+    return await call(
+        backend, "a2a:getConversation", {"agent1": agent_id, "agent2": other_agent, "limit": limit, "offset": offset}
+    )

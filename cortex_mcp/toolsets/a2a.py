@@ -1,0 +1,112 @@
+"""Toolset `a2a` (default): messages between agents, an inbox, and request/reply."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from pydantic import BaseModel, Field
+
+from cortex_mcp.api import a2a as api
+from cortex_mcp.toolsets.base import Registrar
+
+AgentArg = Annotated[str, Field(min_length=1, max_length=100, description="The other agent's id, e.g. 'planner'")]
+MessageArg = Annotated[str, Field(min_length=1, description="Message text (at most 100 KB)")]
+ImportanceArg = Annotated[int | None, Field(ge=0, le=100, description="0–100 (default 60; 70 for requests)")]
+
+
+class Sent(BaseModel):
+    message_id: str
+    sent_at: int
+    conversation_id: str | None = None
+    sender_memory_id: str
+    receiver_memory_id: str
+
+    @classmethod
+    def of(cls, result: dict) -> "Sent":
+        return cls(
+            message_id=result["messageId"],
+            sent_at=int(result["sentAt"]),
+            conversation_id=result.get("conversationId"),
+            sender_memory_id=result["senderMemoryId"],
+            receiver_memory_id=result["receiverMemoryId"],
+        )
+
+
+class Message(BaseModel):
+    message_id: str
+    from_agent: str | None
+    to_agent: str | None
+    message: str
+    message_type: str = Field(description="message, request or response")
+    request_id: str | None = Field(None, description="For a request: pass it to a2a_reply")
+    in_reply_to: str | None = None
+    importance: float
+    sent_at: int
+    awaiting_reply: bool = False
+
+
+class Inbox(BaseModel):
+    agent_id: str
+    messages: list[Message]
+    awaiting_reply: int = Field(description="Requests received that have no reply yet")
+
+
+class RequestResult(BaseModel):
+    request_id: str
+    reply: Message
+
+
+class ReplyResult(Sent):
+    request_id: str
+    to_agent: str
+
+
+def register(reg: Registrar) -> None:
+    rt = reg.runtime
+
+    def me() -> str:
+        return rt.config.agent_id or "cortex-agent"
+
+    async def a2a_send(to_agent: AgentArg, message: MessageArg, importance: ImportanceArg = None,
+                       context_id: Annotated[str | None, Field(description="Context (ctx-...) this message belongs to")] = None,
+                       metadata: Annotated[dict[str, Any] | None, Field(description="Extra data stored with the message")] = None) -> Sent:
+        """Send a message to another agent (stored in both agents' memory and their conversation).
+        Use to hand over work or share findings; use a2a_request when you need an answer back."""
+        return Sent.of(await api.send(rt.backend, from_agent=me(), to_agent=to_agent, message=message,
+                                      importance=importance, context_id=context_id, metadata=metadata))
+
+    async def a2a_inbox(
+        limit: Annotated[int, Field(ge=1, le=200, description="Max messages (default 20)")] = 20,
+        from_agent: Annotated[str | None, Field(description="Only messages from this agent")] = None,
+        awaiting_reply_only: Annotated[bool, Field(description="Only requests you have not answered yet")] = False,
+    ) -> Inbox:
+        """Messages other agents sent you, newest first. Requests awaiting your answer are flagged:
+        answer them with a2a_reply and their request_id."""
+        return Inbox(**await api.inbox(rt.backend, agent_id=me(), limit=limit, from_agent=from_agent,
+                                       awaiting_reply_only=awaiting_reply_only))
+
+    async def a2a_request(
+        to_agent: AgentArg,
+        message: MessageArg,
+        timeout_ms: Annotated[int, Field(ge=1000, le=300_000, description="How long to wait for the reply (ms, default 30000)")] = 30_000,
+        importance: ImportanceArg = None,
+    ) -> RequestResult:
+        """Ask another agent something and wait for its reply (it answers with a2a_reply).
+        Fails with A2A_TIMEOUT if no reply comes in time; the request stays in its inbox."""
+        result = await api.request(rt.backend, from_agent=me(), to_agent=to_agent, message=message,
+                                   timeout_ms=timeout_ms, importance=importance)
+        return RequestResult(request_id=result["request_id"], reply=Message(**{k: v for k, v in result["reply"].items() if k in Message.model_fields}))
+
+    async def a2a_reply(
+        request_id: Annotated[str, Field(min_length=1, description="request_id of a request in your inbox (a2a-req-...)")],
+        message: MessageArg,
+        importance: ImportanceArg = None,
+    ) -> ReplyResult:
+        """Answer a request another agent sent you (see a2a_inbox); the requester receives it."""
+        result = await api.reply(rt.backend, agent_id=me(), request_id=request_id, message=message, importance=importance)
+        return ReplyResult(**Sent.of(result).model_dump(), request_id=result["request_id"], to_agent=result["to_agent"])
+
+    reg.add(a2a_send, title="Send to an agent", read_only=False)
+    reg.add(a2a_inbox, title="Agent inbox", read_only=True)
+    reg.add(a2a_request, title="Ask an agent and wait", read_only=False)
+    reg.add(a2a_reply, title="Reply to a request", read_only=False)
