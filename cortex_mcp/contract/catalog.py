@@ -27,6 +27,7 @@ class Function:
     destructive: bool = False  # deletes or overwrites data (drives tool annotations)
     idempotent: bool = False  # repeating the call changes nothing more (safe to retry)
     returns: str = ""  # short description of the return shape
+    extension: bool = False  # a cortex-mcp addition, not an upstream Cortex function (see docs/parity.md)
 
     @property
     def module(self) -> str:

@@ -40,6 +40,7 @@ CURATED = [
     Toolset("facts", "store_fact (belief revision), search_facts (now or as of), get_fact_history", _curated("facts"), default=True),
     Toolset("contexts", "create_context, get_context (with its chain), update_context", _curated("contexts"), default=True),
     Toolset("a2a", "a2a_send, a2a_inbox, a2a_request (waits for the reply), a2a_reply", _curated("a2a"), default=True),
+    Toolset("users", "user profiles, bulk update/delete, export, GDPR cascade delete, and every users:*/gdpr:* function", _curated("users")),
 ]
 
 
@@ -48,7 +49,7 @@ def all_toolsets() -> dict[str, Toolset]:
     for module, functions in modules().items():
         name = MODULE_TOOLSETS.get(module, module)
         paths = ", ".join(f.name for f in functions)
-        toolsets[name] = Toolset(name, f"every `{module}` backend function: {paths}", _generated(module))
+        toolsets.setdefault(name, Toolset(name, f"every `{module}` backend function: {paths}", _generated(module)))
     return toolsets
 
 

@@ -119,6 +119,8 @@ class Registrar:
     ) -> None:
         if self.runtime.config.read_only and not read_only:
             return
+        if (name or fn.__name__) in self.names:
+            raise ValueError(f"two tools named {name or fn.__name__!r}")
         assert inspect.iscoroutinefunction(fn), "tools are async: the backend seam is async"
         annotations = ToolAnnotations(
             title=title,

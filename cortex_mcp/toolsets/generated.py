@@ -30,7 +30,8 @@ MODULE_TOOLSETS = {
     "factHistory": "fact_history",
     "contexts": "contexts_admin",
     "a2a": "a2a_admin",
-    "users": "users_admin",
+    "users": "users",  # curated toolsets/users.py adds the cascade tools
+    "gdpr": "users",
     "mutable": "kv",
     "sessions": "sessions",
     "governance": "governance",
@@ -53,8 +54,12 @@ def _snake(name: str) -> str:
     return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
 
 
+# Modules whose plain prefix would collide with a curated tool (a2a_send, a2a_request).
+TOOL_PREFIXES = {"a2a": "a2a_raw"}
+
+
 def tool_name(fn: Function) -> str:
-    return f"{_snake(fn.module)}_{_snake(fn.name)}"
+    return f"{TOOL_PREFIXES.get(fn.module, _snake(fn.module))}_{_snake(fn.name)}"
 
 
 def python_type(validator: val.Validator, name: str) -> Any:

@@ -107,6 +107,8 @@ _table(
         "by_memorySpace_userId": ["memorySpaceId", "userId"],
         "by_memorySpace_agentId": ["memorySpaceId", "agentId"],
         "by_participantId": ["participantId"],
+        # Not in upstream's schema: lets the GDPR cascade find memories by their source user.
+        "by_sourceUserId": ["sourceUserId"],
     },
     {
         "by_content": SearchIndex(

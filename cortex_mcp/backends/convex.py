@@ -1,0 +1,301 @@
+"""ConvexBackend: the Backend protocol over the Convex HTTP API (spec/convex-http-api.md).
+
+Every call is checked against the catalog first (unknown function, wrong kind, argument
+validator), so a bad call fails locally with the same error kind the embedded backend raises
+and never costs a request. The reply envelope is mapped onto the error family:
+
+- `status: success` -> the value, with integral floats turned back into ints (Convex returns
+  every number as a float64: `50.0`), so tools see the same shapes on both backends;
+- `status: error` + `errorData` -> `FunctionError` whose code comes from `errorData` only;
+- `status: error` without `errorData` -> `ArgumentValidationError` / `FunctionNotFoundError` /
+  `WrongKindError` when the message says so, else a plain `FunctionError` whose message is
+  the thrown error's own text (the `[Request ID: ..] Server Error` / `Uncaught Error:` wrapping
+  and stack frames are stripped; a production-redacted message is kept whole).
+
+HTTP 200 and 560 carry function outcomes; other 4xx are request problems (`CortexError` with the
+body's code), 5xx, refused connections and timeouts are `BackendUnavailableError`. Only queries
+are retried (with backoff, inside the configured timeout); a mutation or action is sent once.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import logging
+import math
+import re
+import struct
+import time
+from typing import Any
+
+import anyio
+import httpx
+
+from cortex_mcp.contract.catalog import Function, get_function
+from cortex_mcp.errors import (
+    ArgumentValidationError,
+    BackendUnavailableError,
+    CortexError,
+    FunctionError,
+    FunctionNotFoundError,
+    WrongKindError,
+)
+
+log = logging.getLogger("cortex_mcp.backends.convex")
+
+_ENDPOINTS = {"query": "/api/query", "mutation": "/api/mutation", "action": "/api/action"}
+_OUTCOME_STATUSES = {200, 560}
+_BACKOFF_S = 0.1
+
+_REQUEST_PREFIX = re.compile(r"^\[Request ID: [^\]]*\] Server Error\n?")
+_UNCAUGHT = re.compile(r"^Uncaught (?:[A-Za-z_$][\w$]*): ?")
+_FRAME = re.compile(r"^\s+at .*$")
+_PATH_LINE = re.compile(r"^Path: (\S+)$", re.M)
+_MISSING = re.compile(r"Object is missing the required field `([^`]+)`")
+_EXTRA = re.compile(r"Object contains extra field `([^`]+)`")
+
+
+# --------------------------------------------------------------------------- values
+
+
+def encode_value(value: Any) -> Any:
+    """A Python value as Convex encoded JSON (what `args` always is on the wire)."""
+    if isinstance(value, float) and (math.isnan(value) or math.isinf(value) or (value == 0 and math.copysign(1, value) < 0)):
+        return {"$float": base64.b64encode(struct.pack("<d", value)).decode()}
+    if isinstance(value, (bytes, bytearray)):
+        return {"$bytes": base64.b64encode(bytes(value)).decode()}
+    if isinstance(value, dict):
+        return {k: encode_value(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [encode_value(v) for v in value]
+    return value
+
+
+def normalize(value: Any) -> Any:
+    """Integral floats become ints, recursively (Convex writes 50 as `50.0`)."""
+    if isinstance(value, float):
+        if value.is_integer():
+            return int(value)
+        return value
+    if isinstance(value, dict):
+        return {k: normalize(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [normalize(v) for v in value]
+    return value
+
+
+# --------------------------------------------------------------------------- error mapping
+
+
+def _strip_wrapping(message: str) -> str:
+    """`[Request ID: ..] Server Error\\n` prefix off; what remains is the JS error text."""
+    return _REQUEST_PREFIX.sub("", message, count=1)
+
+
+def _thrown_message(message: str) -> str:
+    """The text the function threw: no request-id prefix, no `Uncaught X: `, no stack frames."""
+    body = _strip_wrapping(message)
+    if not body.strip():
+        return message  # production redaction: keep what there is (the request id helps support)
+    body = _UNCAUGHT.sub("", body, count=1)
+    lines = body.split("\n")
+    while lines and (not lines[-1].strip() or _FRAME.match(lines[-1])):
+        lines.pop()
+    return "\n".join(lines)
+
+
+def validation_path(text: str) -> str:
+    """The field path a Convex ArgumentValidationError text names (`.participants`, `.name`).
+
+    For a missing or extra field Convex's `Path:` is the enclosing object's; the field itself
+    is appended, as the local validators do.
+    """
+    match = _PATH_LINE.search(text)
+    base = match.group(1) if match else ""
+    for pattern in (_MISSING, _EXTRA):
+        found = pattern.search(text)
+        if found:
+            return f"{base}.{found.group(1)}"
+    return base
+
+
+def error_from_envelope(path: str, body: dict[str, Any]) -> CortexError:
+    """Map a `status: error` envelope onto the error family."""
+    message = body.get("errorMessage")
+    if not isinstance(message, str):
+        message = "Server Error"
+    if "errorData" in body:
+        data = normalize(body["errorData"])
+        thrown = _strip_wrapping(message)
+        if thrown.strip():
+            text = _thrown_message(message)
+        else:  # redacted: the data is the contract
+            text = data if isinstance(data, str) else json.dumps(data)
+        return FunctionError(text, data=data, has_data=True)
+    body_text = _strip_wrapping(message)
+    marker = "ArgumentValidationError: "
+    if body_text.startswith(marker) or f"\n{marker}" in body_text:
+        text = body_text.split(marker, 1)[1].rstrip("\n")
+        return ArgumentValidationError(text, path=validation_path(text))
+    if "Could not find public function" in body_text:
+        return FunctionNotFoundError(path)
+    if body_text.startswith("Trying to execute ") and ", but it is defined as " in body_text:
+        return WrongKindError(body_text.strip().split("\n", 1)[0])
+    return FunctionError(_thrown_message(message))
+
+
+def _request_error(response: httpx.Response) -> CortexError:
+    """A non-outcome 4xx: the body is `{"code", "message"}` when it comes from Convex."""
+    code, message = f"HTTP_{response.status_code}", response.text.strip() or response.reason_phrase
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    if isinstance(body, dict):
+        code = body.get("code") if isinstance(body.get("code"), str) else code
+        message = body.get("message") if isinstance(body.get("message"), str) else message
+    hint = None
+    if response.status_code in (401, 403):
+        hint = "Check the deploy key / auth token given for the Convex deployment."
+    return CortexError(f"{message} (HTTP {response.status_code})", code=code, hint=hint)
+
+
+# --------------------------------------------------------------------------- backend
+
+_SSL_CONTEXT: Any = None
+
+
+def _ssl_context() -> Any:
+    """One verifying TLS context per process: building it costs ~60 ms per client otherwise."""
+    global _SSL_CONTEXT
+    if _SSL_CONTEXT is None:
+        _SSL_CONTEXT = httpx.create_ssl_context()
+    return _SSL_CONTEXT
+
+
+
+class ConvexBackend:
+    """A Convex deployment running the Cortex functions, over its HTTP API."""
+
+    name = "convex"
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        deploy_key: str | None = None,
+        auth_token: str | None = None,
+        timeout: float = 10.0,
+        query_retries: int = 2,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ):
+        self.url = url.rstrip("/")
+        self.timeout = float(timeout)
+        self.query_retries = max(0, int(query_retries))
+        headers = {"Content-Type": "application/json", "Accept": "application/json"}
+        if deploy_key:
+            headers["Authorization"] = f"Convex {deploy_key}"
+        elif auth_token:
+            headers["Authorization"] = f"Bearer {auth_token}"
+        self._client = httpx.AsyncClient(
+            base_url=self.url,
+            headers=headers,
+            timeout=httpx.Timeout(self.timeout),
+            transport=transport,
+            verify=_ssl_context(),
+            follow_redirects=False,
+        )
+
+    # -- Backend protocol
+
+    async def query(self, path: str, args: dict[str, Any]) -> Any:
+        return await self._call("query", path, args)
+
+    async def mutation(self, path: str, args: dict[str, Any]) -> Any:
+        return await self._call("mutation", path, args)
+
+    async def action(self, path: str, args: dict[str, Any]) -> Any:
+        return await self._call("action", path, args)
+
+    async def aclose(self) -> None:
+        await self._client.aclose()
+
+    # -- internals
+
+    def _check(self, kind: str, path: str, args: Any) -> Function:
+        """Everything the deployment would refuse before running the function, refused here."""
+        fn = get_function(path)
+        if fn is None:
+            raise FunctionNotFoundError(path)
+        if fn.kind != kind:
+            raise WrongKindError(
+                f"Trying to execute {fn.module}.js:{fn.name} as {kind.capitalize()}, "
+                f"but it is defined as {fn.kind.capitalize()}."
+            )
+        fn.validate(args)
+        return fn
+
+    async def _call(self, kind: str, path: str, args: dict[str, Any]) -> Any:
+        self._check(kind, path, args)
+        response = await self.send(kind, path, args)
+        return self._outcome(path, response)
+
+    def _outcome(self, path: str, response: httpx.Response) -> Any:
+        status = response.status_code
+        if status in _OUTCOME_STATUSES or 200 <= status < 300:
+            try:
+                body = response.json()
+            except ValueError:
+                body = None
+            if isinstance(body, dict) and body.get("status") == "success":
+                return normalize(body.get("value"))
+            if isinstance(body, dict) and body.get("status") == "error":
+                raise error_from_envelope(path, body)
+            raise CortexError(
+                f"Unexpected reply from {self.url} (HTTP {status}): {response.text[:200]!r}", code="BAD_RESPONSE"
+            )
+        if status >= 500:
+            raise BackendUnavailableError(f"{self.url} answered HTTP {status}: {response.text[:200]}")
+        raise _request_error(response)
+
+    async def send(self, kind: str, path: str, args: Any) -> httpx.Response:
+        """POST one call to the endpoint of `kind`, unchecked; queries retry transient failures.
+
+        Returns the HTTP response of the last attempt (an outcome or a request error);
+        raises BackendUnavailableError when the deployment could not be reached in time.
+        The doctor uses this directly to send probes the catalog would refuse.
+        """
+        body = json.dumps(
+            {"path": path, "args": encode_value(args), "format": "json"}, ensure_ascii=False, allow_nan=False
+        ).encode()
+        endpoint = _ENDPOINTS[kind]
+        attempts = 1 + (self.query_retries if kind == "query" else 0)
+        deadline = time.monotonic() + self.timeout
+        last: str = ""
+        for attempt in range(attempts):
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                break
+            try:
+                response = await self._client.post(endpoint, content=body, timeout=httpx.Timeout(remaining))
+            except httpx.TransportError as exc:
+                last = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+                if kind != "query":
+                    unknown = "" if isinstance(exc, httpx.ConnectError) else " The outcome is unknown; it was not retried."
+                    raise BackendUnavailableError(
+                        f"{kind} {path} failed: cannot reach {self.url} ({last}).{unknown}"
+                    ) from exc
+                log.debug("query %s attempt %d failed: %s", path, attempt + 1, last)
+            else:
+                if response.status_code < 500 or response.status_code == 560 or kind != "query":
+                    return response
+                last = f"HTTP {response.status_code}"
+                if attempt + 1 == attempts:
+                    return response
+                log.debug("query %s attempt %d got %s", path, attempt + 1, last)
+            if attempt + 1 < attempts:
+                pause = min(_BACKOFF_S * (2**attempt), deadline - time.monotonic())
+                if pause <= 0:
+                    break
+                await anyio.sleep(pause)
+        raise BackendUnavailableError(f"{kind} {path} failed: cannot reach {self.url} ({last or 'timed out'}).")

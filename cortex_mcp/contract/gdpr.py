@@ -1,0 +1,32 @@
+"""Contract of the `gdpr` module — a cortex-mcp extension, not an upstream Cortex module.
+
+Upstream erases a user with a client-side cascade of many calls, which can stop half way. These
+two functions find, and delete, everything of one user across every layer and memory space as
+one transaction: the delete either completes or changes nothing (see docs/parity.md).
+"""
+
+from cortex_mcp.contract.catalog import mutation, query
+from cortex_mcp.contract.validators import v
+
+FUNCTIONS = [
+    query(
+        "gdpr:findUserData",
+        {"userId": v.string().describe("User whose data to find")},
+        "List every record of a user in every layer and memory space (what a cascade delete would remove).",
+        returns="{userId, profile, memorySpaceIds, counts, items, total}",
+        extension=True,
+    ),
+    mutation(
+        "gdpr:deleteUserData",
+        {
+            "userId": v.string().describe("User whose data to erase"),
+            "dryRun": v.optional(v.boolean()).describe("Only report what would be deleted"),
+        },
+        "Erase a user's data from every layer of every memory space (conversations, memories, facts and "
+        "their history, contexts, sessions, mutable and immutable records, the profile) in one transaction.",
+        destructive=True,
+        idempotent=True,
+        returns="{userId, dryRun, deleted, deletedAt, profile, memorySpaceIds, counts, items, total}",
+        extension=True,
+    ),
+]

@@ -1,0 +1,355 @@
+"""Parity doctor: does a Convex deployment provide every catalog function, with our arguments?
+
+Each probe is built to FAIL argument validation, so nothing runs and no data changes: a
+sample value for every field of ours plus the extra field `zzCortexProbe`. Convex checks the
+function (exists, kind) and then visits the declared fields in byte order before it reports
+extra fields, so the first problem it names tells us:
+
+- "extra field `zzCortexProbe`"        -> every field the target declares accepted our values: ok
+- "Could not find public function"     -> missing
+- "Trying to execute .. as .., but ..." -> mismatch (kind)
+- "missing the required field `x`"      -> the target requires an argument we do not know
+- "extra field `x`" (one of ours)       -> the target lacks our argument `x`
+- "Value does not match validator. Path: .x" (or a literal/id mismatch) -> type mismatch at `.x`
+
+Required fields go in the first probe; then all our optional fields at once, dropping each
+one the target reports and resending, so a function costs 1 + 1 + (mismatches) requests.
+A probe never goes out without `zzCortexProbe`; if a target ever answers `success`, the report
+says so loudly (that target does not validate arguments).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+from dataclasses import dataclass, field
+from typing import Any, TextIO
+
+import anyio
+
+from cortex_mcp.backends.convex import ConvexBackend
+from cortex_mcp.contract.catalog import CATALOG, Function
+from cortex_mcp.contract.validators import (
+    Optional_,
+    Validator,
+    _Any,
+    _Array,
+    _Boolean,
+    _Id,
+    _Literal,
+    _Null,
+    _Number,
+    _Object,
+    _Record,
+    _String,
+    _Union,
+)
+from cortex_mcp.errors import CortexError
+
+PROBE_FIELD = "zzCortexProbe"
+CONCURRENCY = 8
+
+_PATH = re.compile(r"^Path: (\S+)$", re.M)
+_MISSING = re.compile(r"Object is missing the required field `([^`]+)`")
+_EXTRA = re.compile(r"Object contains extra field `([^`]+)`")
+_VALIDATOR = re.compile(r"^Validator: (.*)$", re.M)
+_LITERAL = re.compile(r"does not match literal validator `(.*)`\.")
+_DEFINED_AS = re.compile(r"Trying to execute \S+ as (\w+), but it is defined as (\w+)\.")
+_REQUEST_PREFIX = re.compile(r"^\[Request ID: [^\]]*\] Server Error\n?")
+
+
+# --------------------------------------------------------------------------- samples
+
+
+def sample(validator: Validator) -> Any:
+    """A value our validator accepts: the cheapest one (no optional object fields)."""
+    if isinstance(validator, Optional_):
+        return sample(validator.inner)
+    if isinstance(validator, _String):
+        return "probe"
+    if isinstance(validator, _Number):
+        return 1
+    if isinstance(validator, _Boolean):
+        return True
+    if isinstance(validator, _Null):
+        return None
+    if isinstance(validator, _Literal):
+        return validator.value
+    if isinstance(validator, _Union):
+        return sample(validator.members[0])
+    if isinstance(validator, _Array):
+        return []
+    if isinstance(validator, _Record):
+        return {}
+    if isinstance(validator, _Object):
+        return {name: sample(v) for name, v in validator.fields.items() if not isinstance(v, Optional_)}
+    if isinstance(validator, _Id):
+        from cortex_mcp.ids import TABLE_TAGS
+
+        return "j" + "0" * 29 + TABLE_TAGS.get(validator.table, "zz")
+    if isinstance(validator, _Any):
+        return {}
+    return {}
+
+
+def _validator_at(fn: Function, path: str) -> Validator | None:
+    """Our validator at a Convex path like `.a.b[0]` (None when we have none there)."""
+    current: Validator | None = fn.args
+    for part in re.findall(r"\.([^.\[]+)|\[\d+\]", path):
+        if isinstance(current, Optional_):
+            current = current.inner
+        if part and isinstance(current, _Object):
+            current = current.fields.get(part)
+        elif not part and isinstance(current, _Array):
+            current = current.item
+        else:
+            return None
+    if isinstance(current, Optional_):
+        current = current.inner
+    return current
+
+
+# --------------------------------------------------------------------------- probing
+
+
+@dataclass
+class Result:
+    path: str
+    kind: str
+    status: str = "ok"  # ok | missing | mismatch | error
+    details: list[str] = field(default_factory=list)
+    requests: int = 0
+
+    def flag(self, status: str, detail: str) -> None:
+        rank = {"ok": 0, "mismatch": 1, "missing": 2, "error": 3}
+        if rank[status] > rank[self.status]:
+            self.status = status
+        self.details.append(detail)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"path": self.path, "kind": self.kind, "status": self.status, "details": self.details}
+
+
+class _Unreachable(Exception):
+    pass
+
+
+async def _send(client: ConvexBackend, fn: Function, args: dict[str, Any], result: Result) -> tuple[str, str]:
+    """One probe -> (verdict, text). verdict: validation | missing | kind | success | failure | http."""
+    assert PROBE_FIELD in args, "a probe must always carry the extra field"
+    result.requests += 1
+    try:
+        response = await client.send(fn.kind, fn.path, args)
+    except CortexError as exc:
+        raise _Unreachable(exc.message) from exc
+    status = response.status_code
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    if status not in (200, 560) or not isinstance(body, dict) or body.get("status") not in ("success", "error"):
+        detail = response.text.strip()[:300]
+        if isinstance(body, dict) and "code" in body:
+            detail = f"{body.get('code')}: {body.get('message')}"
+        if status >= 500 or status in (401, 403):
+            raise _Unreachable(f"HTTP {status} {detail}")
+        return "http", f"HTTP {status} {detail}"
+    if body["status"] == "success":
+        return "success", ""
+    message = body.get("errorMessage") if isinstance(body.get("errorMessage"), str) else ""
+    text = _REQUEST_PREFIX.sub("", message, count=1)
+    if "errorData" not in body and "ArgumentValidationError: " in text:
+        return "validation", text.split("ArgumentValidationError: ", 1)[1].rstrip("\n")
+    if "Could not find public function" in text:
+        return "missing", text
+    if _DEFINED_AS.search(text):
+        return "kind", text
+    return "failure", text.strip()
+
+
+def _interpret(fn: Function, text: str) -> tuple[str, str | None, str]:
+    """A validation text -> (what, field path, detail). what: probe | extra | missing | type."""
+    ctx = _PATH.search(text)
+    base = ctx.group(1) if ctx else ""
+    extra = _EXTRA.search(text)
+    if extra:
+        where = f"{base}.{extra.group(1)}"
+        if where == f".{PROBE_FIELD}":
+            return "probe", None, ""
+        return "extra", where, f"target lacks argument `{where.lstrip('.')}`"
+    missing = _MISSING.search(text)
+    if missing:
+        where = f"{base}.{missing.group(1)}"
+        return "missing", where, f"target requires argument `{where.lstrip('.')}` that the catalog does not have"
+    ours = _validator_at(fn, base)
+    literal = _LITERAL.search(text)
+    theirs = literal.group(1) if literal else (_VALIDATOR.search(text).group(1) if _VALIDATOR.search(text) else "?")
+    mine = ours.render() if ours is not None else "?"
+    if ours is not None and theirs == mine:
+        # Same validator, our sample was refused (e.g. an id of another deployment's format).
+        return "type", base, f"`{base.lstrip('.')}`: target refused the sample value for {mine} (unverified)"
+    return "type", base, f"`{base.lstrip('.')}`: target expects {theirs}, catalog says {mine}"
+
+
+async def probe(client: ConvexBackend, fn: Function) -> Result:
+    result = Result(fn.path, fn.kind)
+    try:
+        await _probe(client, fn, result)
+    except _Unreachable as exc:
+        result.flag("error", f"probe failed: {exc}")
+    return result
+
+
+async def _probe(client: ConvexBackend, fn: Function, result: Result) -> None:
+    required = {name: sample(v) for name, v in fn.args.fields.items() if not isinstance(v, Optional_)}
+    optional = {name: sample(v.inner) for name, v in fn.args.fields.items() if isinstance(v, Optional_)}
+
+    verdict, text = await _send(client, fn, {**required, PROBE_FIELD: 1}, result)
+    if verdict == "missing":
+        result.flag("missing", "not found on the target")
+        return
+    if verdict == "kind":
+        found = _DEFINED_AS.search(text)
+        target_kind = found.group(2).lower() if found else "?"
+        result.flag("mismatch", f"kind: target defines it as a {target_kind}, catalog says {fn.kind}")
+        return
+    if verdict == "success":
+        result.flag("mismatch", "DANGER: the probe executed (target accepted an unknown argument)")
+        return
+    if verdict in ("failure", "http"):
+        result.flag("mismatch", f"unexpected reply to a probe: {text[:200]}")
+        return
+    what, _, detail = _interpret(fn, text)
+    if what != "probe":
+        # A required argument's problem stops the check here: later fields were not visited.
+        if "(unverified)" in detail:
+            result.details.append(detail + "; later arguments not checked")
+        else:
+            result.flag("mismatch", detail)
+        return
+
+    pending = dict(optional)
+    for _ in range(len(optional) + 1):
+        if not pending:
+            return
+        verdict, text = await _send(client, fn, {**required, **pending, PROBE_FIELD: 1}, result)
+        if verdict == "success":
+            result.flag("mismatch", "DANGER: the probe executed (target accepted an unknown argument)")
+            return
+        if verdict != "validation":
+            result.flag("mismatch", f"unexpected reply to a probe: {text[:200]}")
+            return
+        what, where, detail = _interpret(fn, text)
+        if what == "probe":
+            return
+        name = where.lstrip(".").split(".", 1)[0].split("[", 1)[0] if where else ""
+        if name not in pending:  # a problem we cannot attribute to an optional field: stop
+            result.flag("mismatch", detail)
+            return
+        if "(unverified)" in detail:
+            result.details.append(detail)
+        else:
+            result.flag("mismatch", detail)
+        del pending[name]
+
+
+async def diagnose(
+    url: str,
+    deploy_key: str | None = None,
+    *,
+    functions: list[Function] | None = None,
+    timeout: float = 10.0,
+    concurrency: int = CONCURRENCY,
+) -> dict[str, Any]:
+    """Probe every function; the report as a JSON-ready dict."""
+    functions = list(CATALOG.values()) if functions is None else list(functions)
+    client = ConvexBackend(url, deploy_key=deploy_key, timeout=timeout, query_retries=1)
+    limiter = anyio.Semaphore(concurrency)
+    results: dict[str, Result] = {}
+
+    async def run(fn: Function) -> None:
+        async with limiter:
+            results[fn.path] = await probe(client, fn)
+
+    try:
+        async with anyio.create_task_group() as tg:
+            for fn in functions:
+                tg.start_soon(run, fn)
+    finally:
+        await client.aclose()
+
+    modules: dict[str, dict[str, Any]] = {}
+    for fn in functions:
+        r = results[fn.path]
+        entry = modules.setdefault(
+            fn.module, {"total": 0, "ok": 0, "missing": 0, "mismatch": 0, "error": 0, "functions": []}
+        )
+        entry["total"] += 1
+        entry[r.status] += 1
+        entry["functions"].append(r.as_dict())
+    for entry in modules.values():
+        entry["completeness"] = _percent(entry["ok"], entry["total"])
+    total = len(functions)
+    ok = sum(e["ok"] for e in modules.values())
+    return {
+        "url": url,
+        "ok": ok == total,
+        "total": total,
+        "okCount": ok,
+        "missing": sum(e["missing"] for e in modules.values()),
+        "mismatch": sum(e["mismatch"] for e in modules.values()),
+        "error": sum(e["error"] for e in modules.values()),
+        "completeness": _percent(ok, total),
+        "requests": sum(r.requests for r in results.values()),
+        "modules": modules,
+    }
+
+
+def _percent(ok: int, total: int) -> float:
+    return round(100.0 * ok / total, 1) if total else 100.0
+
+
+def exit_status(report: dict[str, Any]) -> int:
+    """0 everything ok; 2 the target could not be probed at all / some probes failed; 1 otherwise."""
+    if report["ok"]:
+        return 0
+    if report["error"]:
+        return 2
+    return 1
+
+
+def render_text(report: dict[str, Any]) -> str:
+    lines = [f"Cortex parity doctor: {report['url']} against the catalog ({report['total']} functions)", ""]
+    width = max([len(f["path"]) for m in report["modules"].values() for f in m["functions"]] + [8])
+    for module, entry in sorted(report["modules"].items()):
+        lines.append(f"{module}  {entry['ok']}/{entry['total']} ok ({entry['completeness']:.1f}%)")
+        for f in entry["functions"]:
+            detail = "; ".join(f["details"])
+            lines.append(f"  {f['path']:<{width}}  {f['kind']:<8}  {f['status']:<8}  {detail}".rstrip())
+        lines.append("")
+    lines.append(
+        f"overall: {report['okCount']}/{report['total']} ok ({report['completeness']:.1f}%), "
+        f"{report['missing']} missing, {report['mismatch']} mismatched, {report['error']} not probed "
+        f"({report['requests']} requests)"
+    )
+    return "\n".join(lines) + "\n"
+
+
+def run_doctor(
+    url: str,
+    deploy_key: str | None = None,
+    as_json: bool = False,
+    out: TextIO = sys.stdout,
+    *,
+    functions: list[Function] | None = None,
+    timeout: float = 10.0,
+) -> int:
+    """Probe `url`, print the report to `out` (text matrix or JSON); the exit status."""
+    report = anyio.run(lambda: diagnose(url, deploy_key, functions=functions, timeout=timeout))
+    if as_json:
+        out.write(json.dumps(report, indent=2) + "\n")
+    else:
+        out.write(render_text(report))
+    out.flush()
+    return exit_status(report)

@@ -1,0 +1,351 @@
+"""ConvexBackend: local checks, request shape, envelope mapping, retries, availability."""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+import time
+
+import httpx
+import pytest
+
+from cortex_mcp.backends.base import call
+from cortex_mcp.backends.convex import ConvexBackend, encode_value, normalize
+from cortex_mcp.backends.embedded.wire import WireServer
+from cortex_mcp.errors import (
+    ArgumentValidationError,
+    BackendUnavailableError,
+    CortexError,
+    FunctionError,
+    FunctionNotFoundError,
+    WrongKindError,
+)
+
+pytestmark = pytest.mark.anyio
+
+RID = "[Request ID: 0123456789abcdef] Server Error\n"
+
+
+class Recorder:
+    """An httpx MockTransport handler that records requests and replays scripted replies."""
+
+    def __init__(self, *replies):
+        self.replies = list(replies)
+        self.requests: list[httpx.Request] = []
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        self.requests.append(request)
+        reply = self.replies.pop(0) if len(self.replies) > 1 else self.replies[0]
+        if isinstance(reply, Exception):
+            raise reply
+        status, body = reply
+        return httpx.Response(status, json=body) if not isinstance(body, (str, bytes)) else httpx.Response(status, content=body)
+
+    def bodies(self):
+        return [json.loads(r.content) for r in self.requests]
+
+
+def make(recorder, **kw) -> ConvexBackend:
+    return ConvexBackend("https://x.convex.cloud", transport=httpx.MockTransport(recorder), **kw)
+
+
+def ok(value):
+    return (200, {"status": "success", "value": value})
+
+
+def fail(message, **extra):
+    return (200, {"status": "error", "errorMessage": message, **extra})
+
+
+# -- refused locally, nothing sent ------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "path, args, field",
+    [
+        ("agents:register", {"agentId": "a", "name": "n", "tenantId": "t"}, "tenantId"),
+        ("agents:register", {"agentId": "a"}, "name"),
+        ("agents:register", {"agentId": 5, "name": "n"}, "agentId"),
+        ("agents:list", {"limit": True}, "limit"),
+        ("agents:list", {"status": "Active"}, "status"),
+    ],
+)
+async def test_contract_violation_is_refused_before_any_request(path, args, field):
+    rec = Recorder(ok(None))
+    b = make(rec)
+    with pytest.raises(ArgumentValidationError) as err:
+        await call(b, path, args)
+    assert err.value.field == field
+    assert rec.requests == []
+    await b.aclose()
+
+
+async def test_unknown_function_and_wrong_kind_are_refused_locally():
+    rec = Recorder(ok(None))
+    b = make(rec)
+    with pytest.raises(FunctionNotFoundError) as err:
+        await b.query("agents:nope", {})
+    assert err.value.path == "agents:nope"
+    with pytest.raises(WrongKindError) as kind:
+        await b.query("agents:register", {"agentId": "a", "name": "n"})
+    assert kind.value.message == "Trying to execute agents.js:register as Query, but it is defined as Mutation."
+    assert rec.requests == []
+    await b.aclose()
+
+
+async def test_none_is_never_sent_for_an_absent_argument():
+    rec = Recorder(ok({"ok": True}))
+    b = make(rec)
+    # An optional, non-any argument given as None is refused (Convex would refuse the null too) ...
+    with pytest.raises(ArgumentValidationError) as err:
+        await call(b, "agents:register", {"agentId": "a", "name": "n", "description": None})
+    assert err.value.field == "description" and rec.requests == []
+    # ... absent arguments stay absent, and null goes out only where the contract takes it (v.any()).
+    await call(b, "agents:update", {"agentId": "a", "metadata": None})
+    assert rec.bodies() == [{"path": "agents:update", "args": {"agentId": "a", "metadata": None}, "format": "json"}]
+    await b.aclose()
+
+
+# -- request shape ----------------------------------------------------------------------------
+
+
+async def test_request_shape_and_deploy_key():
+    rec = Recorder(ok(1.0))
+    b = make(rec, deploy_key="prod:abc")
+    assert await call(b, "agents:count", {"status": "active"}) == 1
+    assert await call(b, "agents:purgeAll", {}) == 1
+    first, second = rec.requests
+    assert first.method == "POST" and first.url.path == "/api/query" and second.url.path == "/api/mutation"
+    assert first.headers["content-type"] == "application/json"
+    assert first.headers["authorization"] == "Convex prod:abc"
+    assert json.loads(first.content) == {"path": "agents:count", "args": {"status": "active"}, "format": "json"}
+    await b.aclose()
+
+
+async def test_bearer_token_and_special_floats():
+    rec = Recorder(ok(None))
+    b = make(rec, auth_token="jwt")
+    await call(b, "agents:list", {"limit": float("nan")})  # passes our validator; the wire encodes it
+    assert rec.requests[0].headers["authorization"] == "Bearer jwt"
+    assert json.loads(rec.requests[0].content)["args"] == {"limit": {"$float": "AAAAAAAA+H8="}}
+    assert encode_value({"a": [b"\x01\x02\x03", 1, -0.0]}) == {"a": [{"$bytes": "AQID"}, 1, {"$float": "AAAAAAAAAIA="}]}
+    await b.aclose()
+
+
+# -- envelope mapping -------------------------------------------------------------------------
+
+
+async def test_error_data_gives_the_code_never_the_message():
+    rec = Recorder(
+        fail(RID + "Uncaught ConvexError: AGENT_ALREADY_REGISTERED\n    at handler (../convex-dev/agents.ts:1:2)\n",
+             errorData="AGENT_ALREADY_REGISTERED"),
+        fail(RID.rstrip("\n"), errorData={"code": "REDACTED_BUT_KEPT", "n": 2.0}),  # production redaction
+        fail(RID + "Uncaught ConvexError: LOOKS_LIKE_A_CODE", errorData="REAL_CODE"),
+        fail(RID + "Uncaught Error: AGENT_NOT_REGISTERED: plain error"),
+    )
+    b = make(rec)
+    args = {"agentId": "a", "name": "n"}
+    with pytest.raises(FunctionError) as e1:
+        await call(b, "agents:register", args)
+    assert e1.value.code == "AGENT_ALREADY_REGISTERED" and e1.value.has_data
+    assert e1.value.message == "AGENT_ALREADY_REGISTERED" and e1.value.data == "AGENT_ALREADY_REGISTERED"
+    with pytest.raises(FunctionError) as e2:
+        await call(b, "agents:register", args)
+    assert e2.value.code == "REDACTED_BUT_KEPT" and e2.value.data == {"code": "REDACTED_BUT_KEPT", "n": 2}
+    with pytest.raises(FunctionError) as e3:
+        await call(b, "agents:register", args)
+    assert e3.value.code == "REAL_CODE"
+    with pytest.raises(FunctionError) as e4:
+        await call(b, "agents:register", args)
+    assert e4.value.code == "FUNCTION_ERROR" and not e4.value.has_data
+    assert e4.value.message == "AGENT_NOT_REGISTERED: plain error"
+    await b.aclose()
+
+
+async def test_plain_error_text_is_unwrapped_and_redacted_text_kept():
+    frames = "\n    at list (../convex-dev/agents.ts:40:12)\n    at async handler (../convex-dev/agents.ts:3:1)\n"
+    rec = Recorder(
+        fail(RID + "Uncaught Error: Arg 1 `n` to `take` must be a non-negative integer" + frames),
+        fail(RID.rstrip("\n")),
+        fail(RID + "Uncaught TypeError: multi\nline message"),
+    )
+    b = make(rec)
+    with pytest.raises(FunctionError) as e1:
+        await call(b, "agents:list", {"limit": -1})
+    assert e1.value.message == "Arg 1 `n` to `take` must be a non-negative integer"
+    with pytest.raises(FunctionError) as e2:
+        await call(b, "agents:list", {})
+    assert e2.value.message == RID.rstrip("\n") and e2.value.code == "FUNCTION_ERROR"
+    with pytest.raises(FunctionError) as e3:
+        await call(b, "agents:list", {})
+    assert e3.value.message == "multi\nline message"
+    await b.aclose()
+
+
+@pytest.mark.parametrize(
+    "text, path",
+    [
+        ("Value does not match validator.\nPath: .participants\nValue: null\nValidator: v.array(v.string())", ".participants"),
+        ("Object is missing the required field `agentId`. Consider wrapping the field validator in "
+         "`v.optional(...)` if this is expected.\nObject: {}\nValidator: v.object({agentId: v.string()})", ".agentId"),
+        ("Object contains extra field `extra` that is not in the validator.\nPath: .participants[2]\n"
+         "Object: {extra: 1.0}\nValidator: v.object({id: v.string()})", ".participants[2].extra"),
+        ('`"x"` does not match literal validator `v.literal("y")`.\nPath: .status', ".status"),
+        ("Expected to receive an object as the function's argument. Instead received: \"x\"", ""),
+    ],
+)
+async def test_server_side_validation_error_maps_with_path(text, path):
+    rec = Recorder(fail(RID + "ArgumentValidationError: " + text + "\n\n"))
+    b = make(rec)
+    with pytest.raises(ArgumentValidationError) as err:
+        await call(b, "agents:list", {})
+    assert err.value.path == path and err.value.field == (path.lstrip(".") or None)
+    assert err.value.message == text
+    await b.aclose()
+
+
+async def test_dispatch_errors_from_the_server():
+    rec = Recorder(
+        fail(RID + "Could not find public function for 'agents:list'. Did you forget to run `npx convex dev`?"),
+        fail("Trying to execute agents.js:list as Query, but it is defined as Mutation."),
+    )
+    b = make(rec)
+    with pytest.raises(FunctionNotFoundError) as nf:
+        await call(b, "agents:list", {})
+    assert nf.value.path == "agents:list"
+    with pytest.raises(WrongKindError) as wk:
+        await call(b, "agents:list", {})
+    assert "defined as Mutation" in wk.value.message
+    await b.aclose()
+
+
+async def test_560_is_a_function_outcome():
+    rec = Recorder(
+        (560, {"status": "error", "errorMessage": RID + "Uncaught ConvexError: X", "errorData": "X"}),
+        (560, {"status": "success", "value": 3.0}),
+    )
+    b = make(rec)
+    with pytest.raises(FunctionError) as err:
+        await call(b, "agents:count", {})
+    assert err.value.code == "X"
+    assert await call(b, "agents:count", {}) == 3
+    assert len(rec.requests) == 2  # a 560 is not retried
+    await b.aclose()
+
+
+async def test_integral_floats_become_ints_recursively():
+    value = {"a": 50.0, "b": [1.0, 2.5, {"c": -3.0}], "_creationTime": 1795676531549.0, "d": True, "e": "1.0", "f": None}
+    rec = Recorder(ok(value))
+    b = make(rec)
+    got = await call(b, "agents:get", {"agentId": "a"})
+    assert got == {"a": 50, "b": [1, 2.5, {"c": -3}], "_creationTime": 1795676531549, "d": True, "e": "1.0", "f": None}
+    assert type(got["a"]) is int and type(got["b"][1]) is float and got["d"] is True
+    assert normalize(1e300) == int(1e300)
+    await b.aclose()
+
+
+async def test_request_errors_map_to_cortex_errors():
+    rec = Recorder(
+        (401, {"code": "BadDeployKey", "message": "The provided deploy key was invalid."}),
+        (400, "not json"),
+        (200, "<html>proxy</html>"),
+    )
+    b = make(rec)
+    with pytest.raises(CortexError) as e1:
+        await call(b, "agents:count", {})
+    assert e1.value.code == "BadDeployKey" and "deploy key" in e1.value.message and e1.value.hint
+    assert not isinstance(e1.value, BackendUnavailableError)
+    with pytest.raises(CortexError) as e2:
+        await call(b, "agents:count", {})
+    assert e2.value.code == "HTTP_400"
+    with pytest.raises(CortexError) as e3:
+        await call(b, "agents:count", {})
+    assert e3.value.code == "BAD_RESPONSE"
+    assert len(rec.requests) == 3
+    await b.aclose()
+
+
+# -- retries ----------------------------------------------------------------------------------
+
+
+async def test_query_is_retried_on_5xx_and_connect_errors():
+    rec = Recorder((503, "busy"), httpx.ConnectError("refused"), ok(7.0))
+    b = make(rec, query_retries=2)
+    assert await call(b, "agents:count", {}) == 7
+    assert len(rec.requests) == 3
+    await b.aclose()
+
+
+async def test_query_gives_up_after_its_retries():
+    rec = Recorder((502, "bad gateway"))
+    b = make(rec, query_retries=2)
+    with pytest.raises(BackendUnavailableError):
+        await call(b, "agents:count", {})
+    assert len(rec.requests) == 3
+    await b.aclose()
+
+
+@pytest.mark.parametrize("failure", [(503, "busy"), httpx.ConnectError("refused"), httpx.ReadTimeout("slow")])
+async def test_mutation_is_never_sent_twice(failure):
+    rec = Recorder(failure, ok({"deleted": 0.0}))
+    b = make(rec, query_retries=5)
+    with pytest.raises(BackendUnavailableError) as err:
+        await call(b, "agents:purgeAll", {})
+    assert len(rec.requests) == 1
+    if isinstance(failure, httpx.ReadTimeout):
+        assert "outcome is unknown" in err.value.message
+    await b.aclose()
+
+
+# -- against a real socket --------------------------------------------------------------------
+
+
+async def test_round_trip_then_stopped_server_is_unavailable_within_timeout(tmp_path):
+    server = WireServer(tmp_path / "c.db").start()
+    b = ConvexBackend(server.url, timeout=2.0)
+    try:
+        doc = await call(b, "agents:register", {"agentId": "a1", "name": "A"})
+        assert doc["agentId"] == "a1" and doc["metadata"] == {}
+        assert await call(b, "agents:count", {}) == 1
+        server.close()
+        for path, args in [("agents:count", {}), ("agents:purgeAll", {})]:
+            start = time.monotonic()
+            with pytest.raises(BackendUnavailableError):
+                await call(b, path, args)
+            assert time.monotonic() - start < 2.0
+    finally:
+        await b.aclose()
+        server.close()
+
+
+async def test_silent_server_times_out_within_the_configured_timeout():
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(8)
+    accepted = []
+    stop = threading.Event()
+
+    def accept():
+        listener.settimeout(0.1)
+        while not stop.is_set():
+            try:
+                accepted.append(listener.accept()[0])  # accept, never answer
+            except OSError:
+                continue
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    b = ConvexBackend(f"http://127.0.0.1:{listener.getsockname()[1]}", timeout=0.5, query_retries=2)
+    try:
+        start = time.monotonic()
+        with pytest.raises(BackendUnavailableError):
+            await call(b, "agents:count", {})
+        assert time.monotonic() - start < 1.0
+    finally:
+        await b.aclose()
+        stop.set()
+        thread.join()
+        for conn in accepted:
+            conn.close()
+        listener.close()

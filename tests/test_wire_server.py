@@ -1,0 +1,159 @@
+"""The embedded backend over the Convex HTTP API: envelopes, error texts, request-level errors."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import httpx
+import pytest
+
+from cortex_mcp.backends.embedded.wire import WireServer
+
+PREFIX = re.compile(r"^\[Request ID: [0-9a-f]{16}\] Server Error\n")
+
+
+@pytest.fixture
+def server(tmp_path):
+    s = WireServer(tmp_path / "wire.db", hidden={"agents:exists"}, deploy_key="dev:key").start()
+    try:
+        yield s
+    finally:
+        s.close()
+
+
+@pytest.fixture
+def http(server):
+    with httpx.Client(base_url=server.url, timeout=5) as client:
+        yield client
+
+
+def post(http, route, body, **kw):
+    return http.post(route, content=json.dumps(body), headers={"Content-Type": "application/json", **kw.pop("headers", {})}, **kw)
+
+
+def test_binds_loopback_on_an_ephemeral_port(server):
+    assert server.host == "127.0.0.1" and server.port > 0 and server.url == f"http://127.0.0.1:{server.port}"
+
+
+def test_success_envelope_numbers_are_float64_and_keys_sorted(http):
+    r = post(http, "/api/mutation", {"path": "agents:register", "args": {"agentId": "a1", "name": "A", "metadata": {"n": 5}}, "format": "json"})
+    assert r.status_code == 200 and r.headers["content-type"] == "application/json"
+    body = r.json()
+    assert set(body) == {"status", "value"} and body["status"] == "success"  # no logLines when empty
+    doc = body["value"]
+    assert isinstance(doc["_creationTime"], float) and isinstance(doc["registeredAt"], float)
+    assert doc["metadata"] == {"n": 5.0} and '"n":5.0' in r.text
+    assert list(doc) == sorted(doc)
+    r = post(http, "/api/query", {"path": "agents:count", "args": {}, "format": "json"})
+    assert r.text == '{"status":"success","value":1.0}'
+
+
+def test_convex_error_carries_error_data(http):
+    args = {"agentId": "a1", "name": "A"}
+    post(http, "/api/mutation", {"path": "agents:register", "args": args})
+    r = post(http, "/api/mutation", {"path": "agents:register", "args": args})
+    body = r.json()
+    assert r.status_code == 200 and body["status"] == "error"
+    assert body["errorData"] == "AGENT_ALREADY_REGISTERED"
+    assert PREFIX.match(body["errorMessage"])
+    assert PREFIX.sub("", body["errorMessage"]) == "Uncaught ConvexError: AGENT_ALREADY_REGISTERED"
+
+
+def test_plain_error_has_no_error_data(http):
+    body = post(http, "/api/query", {"path": "agents:list", "args": {"limit": -1}}).json()
+    assert body["status"] == "error" and "errorData" not in body
+    assert PREFIX.sub("", body["errorMessage"]) == "Uncaught Error: Arg 1 `n` to `take` must be a non-negative integer"
+
+
+def test_argument_validation_error_text(http):
+    body = post(http, "/api/mutation", {"path": "agents:register", "args": {"agentId": "a", "name": "n", "extra": 1}}).json()
+    assert "errorData" not in body
+    text = PREFIX.sub("", body["errorMessage"])
+    assert text == (
+        "ArgumentValidationError: Object contains extra field `extra` that is not in the validator.\n"
+        'Object: {agentId: "a", extra: 1.0, name: "n"}\n'
+        "Validator: v.object({agentId: v.string(), config: v.optional(v.any()), description: v.optional(v.string()), "
+        "metadata: v.optional(v.any()), name: v.string()})\n\n"
+    )
+    body = post(http, "/api/query", {"path": "agents:list", "args": {"limit": None}}).json()
+    assert "Value does not match validator.\nPath: .limit\nValue: null\nValidator: v.float64()" in body["errorMessage"]
+    body = post(http, "/api/query", {"path": "agents:list", "args": "x"}).json()
+    assert "Expected to receive an object as the function's argument." in body["errorMessage"]
+
+
+def test_unknown_hidden_and_wrong_kind(http):
+    body = post(http, "/api/query", {"path": "agents:nope", "args": {}}).json()
+    assert PREFIX.sub("", body["errorMessage"]) == "Could not find public function for 'agents:nope'."
+    body = post(http, "/api/query", {"path": "agents:exists", "args": {"agentId": "a"}}).json()
+    assert "Could not find public function for 'agents:exists'." in body["errorMessage"]
+    body = post(http, "/api/query", {"path": "memories/store", "args": {}}).json()  # not an alias
+    assert "Could not find public function for 'memories/store'." in body["errorMessage"]
+    body = post(http, "/api/query", {"path": "agents:register", "args": {"agentId": "a", "name": "n"}}).json()
+    assert PREFIX.sub("", body["errorMessage"]) == "Trying to execute agents.js:register as Query, but it is defined as Mutation."
+    assert post(http, "/api/query", {"path": "agents:count", "args": {}}).json()["value"] == 0.0  # nothing ran
+
+
+def test_run_endpoint_js_suffix_and_legacy_positional_args(http):
+    r = post(http, "/api/run/agents/register", {"args": {"agentId": "a1", "name": "A"}})
+    assert r.json()["status"] == "success"
+    assert post(http, "/api/run/agents/count", {"args": {}}).json() == {"status": "success", "value": 1.0}
+    assert post(http, "/api/query", {"path": "agents.js:count", "args": [{}]}).json()["value"] == 1.0
+    r = post(http, "/api/query", {"path": "agents.ts:count", "args": {}})
+    assert r.status_code == 400 and r.json()["code"] == "BadConvexFunctionIdentifier"
+    r = post(http, "/api/run/agents", {"args": {}})
+    assert r.status_code == 400 and r.json()["code"] == "MissingIdentifier"
+
+
+def test_encoded_format_and_encoded_args(http):
+    body = post(http, "/api/query", {"path": "agents:list", "args": {"limit": {"$integer": "AgAAAAAAAAA="}}, "format": "convex_encoded_json"}).json()
+    assert body == {"status": "success", "value": []}
+    r = post(http, "/api/query", {"path": "agents:count", "args": {}, "format": "xml"})
+    assert r.status_code == 400 and r.json() == {"code": "BadFormat", "message": "format param must be one of [`json`]. Got xml"}
+
+
+@pytest.mark.parametrize(
+    "content, content_type",
+    [
+        ("{not json", "application/json"),
+        (json.dumps({"path": "agents:count", "args": {}}), "text/plain"),
+        (json.dumps({"path": "agents:count", "args": {}}), None),
+        (json.dumps({"args": {}}), "application/json"),
+        (json.dumps({"path": "agents:count"}), "application/json"),
+        (json.dumps(["agents:count"]), "application/json"),
+    ],
+)
+def test_bad_json_body(http, content, content_type):
+    headers = {"Content-Type": content_type} if content_type else {}
+    r = http.post("/api/query", content=content, headers=headers)
+    assert r.status_code == 400 and r.json()["code"] == "BadJsonBody"
+
+
+def test_unknown_route_wrong_method_and_get_query(http):
+    r = post(http, "/api/nope", {"path": "agents:count", "args": {}})
+    assert r.status_code == 404 and "code" in r.json()
+    r = http.get("/api/mutation")
+    assert r.status_code == 405 and r.headers["allow"] == "POST"
+    r = http.put("/api/run/agents/count", content="{}", headers={"Content-Type": "application/json"})
+    assert r.status_code == 405
+    r = http.get("/api/query", params={"path": "agents:count", "args": "{}"})
+    assert r.json() == {"status": "success", "value": 0.0}
+
+
+def test_bad_deploy_key_is_refused(http):
+    r = post(http, "/api/query", {"path": "agents:count", "args": {}}, headers={"Authorization": "Convex wrong"})
+    assert r.status_code == 401 and r.json()["code"] == "BadDeployKey"
+    r = post(http, "/api/query", {"path": "agents:count", "args": {}}, headers={"Authorization": "Convex dev:key"})
+    assert r.status_code == 200
+    r = post(http, "/api/query", {"path": "agents:count", "args": {}}, headers={"Authorization": "Bearer any"})
+    assert r.status_code == 200
+
+
+def test_close_stops_serving(tmp_path):
+    s = WireServer(tmp_path / "x.db").start()
+    with httpx.Client(base_url=s.url, timeout=2) as client:
+        assert post(client, "/api/query", {"path": "agents:count", "args": {}}).status_code == 200
+        s.close()
+        with pytest.raises(httpx.TransportError):
+            post(client, "/api/query", {"path": "agents:count", "args": {}})
+    s.close()  # idempotent
