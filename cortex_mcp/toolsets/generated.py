@@ -16,7 +16,8 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictFloat, Stri
 
 from cortex_mcp.backends.base import call
 from cortex_mcp.contract import validators as val
-from cortex_mcp.contract.catalog import Function, modules
+from cortex_mcp.contract.catalog import CATALOG, Function, modules
+from cortex_mcp.errors import CortexError
 from cortex_mcp.toolsets.base import Registrar
 
 # Convex module -> opt-in toolset name (curated default toolsets live in their own modules).
@@ -37,6 +38,17 @@ MODULE_TOOLSETS = {
     "governance": "governance",
     "admin": "admin",
     "graphSync": "graph_sync",
+}
+
+# Bulk deletes whose backend deletes everything in scope when no filter is given: as tools they
+# refuse an empty filter (the explicit `*_purge_all` tools remain for "everything").
+NONEMPTY_FILTERS = {
+    "memories:deleteMany": ("userId", "sourceType"),
+    "facts:deleteMany": ("userId", "factType"),
+    "contexts:deleteMany": ("memorySpaceId", "userId", "status", "completedBefore"),
+    "conversations:deleteMany": ("userId", "memorySpaceId", "type"),
+    "immutable:purgeMany": ("type", "userId"),
+    "mutable:purgeMany": ("keyPrefix", "userId", "updatedBefore"),
 }
 
 CONFIG_DEFAULTS = {"memorySpaceId": "memory_space", "userId": "user_id", "agentId": "agent_id"}
@@ -139,8 +151,17 @@ def make_tool(registrar: Registrar, fn: Function) -> None:
             )
         )
 
+    required_filters = NONEMPTY_FILTERS.get(fn.path, ())
+
     async def tool(**kwargs: Any) -> ToolResult:
         args = {k.rstrip("_") if keyword.iskeyword(k.rstrip("_")) else k: _plain(v) for k, v in kwargs.items() if v is not None}
+        if required_filters and not any(f in args for f in required_filters):
+            raise CortexError(
+                f"refusing to delete with an empty filter: give at least one of {', '.join(required_filters)}",
+                code="EMPTY_FILTER",
+                field=required_filters[0],
+                hint=f"To really delete everything use {fn.module}_purge_all (if offered)." if f"{fn.module}:purgeAll" in CATALOG else None,
+            )
         for arg, default in defaults.items():
             args.setdefault(arg, default)
         return ToolResult(result=await call(registrar.runtime.backend, fn.path, args))

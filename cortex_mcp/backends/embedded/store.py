@@ -1,6 +1,6 @@
 """A Convex-like document store on one SQLite file.
 
-Each Cortex table is a SQLite table of JSON documents plus one generated column per indexed
+Each Cortex table is a SQLite table of JSON documents plus one stored generated column per indexed
 field, with a real SQL index for every Convex index (ending in `_creationTime`, as Convex's do).
 Search indexes are FTS5 tables kept in step on every write. A call runs in one transaction:
 mutations take the write lock up front (`BEGIN IMMEDIATE`), so several processes sharing the
@@ -71,7 +71,7 @@ def _indexed_fields(table: Table) -> list[str]:
 
 def _ddl(table: Table) -> list[str]:
     columns = ",\n  ".join(
-        f'"{_column(f)}" GENERATED ALWAYS AS (json_extract(doc, \'{_json_path(f)}\')) VIRTUAL'
+        f'"{_column(f)}" GENERATED ALWAYS AS (json_extract(doc, \'{_json_path(f)}\')) STORED'
         for f in _indexed_fields(table)
     )
     statements = [

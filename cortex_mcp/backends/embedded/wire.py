@@ -14,6 +14,7 @@ import json
 import logging
 import math
 import secrets
+import selectors
 import socket
 import struct
 import threading
@@ -372,13 +373,23 @@ class WireServer:
         return f"http://{host}:{self.port}"
 
     def start(self) -> "WireServer":
+        """Serve from a daemon thread; `close()` wakes it at once (no polling interval)."""
         if self._thread is None:
-            self._thread = threading.Thread(
-                target=self._httpd.serve_forever, kwargs={"poll_interval": 0.02}, name=f"wire-{self.port}", daemon=True
-            )
+            self._wake_r, self._wake_w = socket.socketpair()
+            self._thread = threading.Thread(target=self._loop, name=f"wire-{self.port}", daemon=True)
             self._thread.start()
             log.info("Convex HTTP API for the embedded backend on %s", self.url)
         return self
+
+    def _loop(self) -> None:
+        with selectors.DefaultSelector() as selector:
+            selector.register(self._httpd, selectors.EVENT_READ)
+            selector.register(self._wake_r, selectors.EVENT_READ)
+            while True:
+                for key, _ in selector.select():
+                    if key.fileobj is self._wake_r:
+                        return
+                    self._httpd._handle_request_noblock()  # accept + hand to a thread (socketserver API)
 
     def serve_forever(self) -> None:
         log.info("Convex HTTP API for the embedded backend on %s", self.url)
@@ -389,8 +400,10 @@ class WireServer:
             return
         self._closed = True
         if self._thread is not None:
-            self._httpd.shutdown()
+            self._wake_w.send(b"x")
             self._thread.join(timeout=5)
+            self._wake_r.close()
+            self._wake_w.close()
         self._httpd.server_close()
         self._httpd.drop_connections()
         if self._owns_backend:
