@@ -1,8 +1,10 @@
 """Benchmark: `recall` at N memories next to an MCP `ping`, both over stdio, in one run.
 
-    .venv/bin/python tools/bench_recall.py [--memories 10000] [--calls 200]
+    .venv/bin/python tools/bench_recall.py [--memories 10000] [--calls 200] [--vocabulary 2000]
 
-Fills a fresh database with N memories (varied vocabulary, so a query matches a few hundred),
+Fills a fresh database with N memories of 12 words drawn from a vocabulary of V words (the
+default 2000 makes a two-word query match a few hundred memories; `--vocabulary 48` is a worst
+case where it matches ~40% of them),
 starts the server as a subprocess, and times ping round trips and recall calls alternately,
 so both see the same machine conditions. Prints medians, p90 and the ratio.
 """
@@ -27,20 +29,28 @@ sys.path.insert(0, str(ROOT))
 
 from cortex_mcp.backends.embedded import EmbeddedBackend  # noqa: E402
 
-WORDS = (
+BASE_WORDS = (
     "tea coffee berlin paris project deadline budget meeting design review python rust deploy server "
     "database memory agent user travel flight hotel birthday gift allergy doctor music guitar piano "
     "running cycling book movie recipe garden plant cat dog invoice contract vacation team manager"
 ).split()
 
 
-def fill(db: Path, n: int) -> None:
+def vocabulary(size: int) -> list[str]:
+    words = list(BASE_WORDS)
+    rng = random.Random(11)
+    while len(words) < size:
+        words.append("".join(rng.choice("bcdfghjklmnprstvwz") + rng.choice("aeiou") for _ in range(3)))
+    return words[:size]
+
+
+def fill(db: Path, n: int, words: list[str]) -> None:
     backend = EmbeddedBackend(db)
     rng = random.Random(7)
 
     def insert_all(tx):
         for i in range(n):
-            content = " ".join(rng.choice(WORDS) for _ in range(12)) + f" item{i}"
+            content = " ".join(rng.choice(words) for _ in range(12)) + f" item{i}"
             backend.handlers["memories:store"](
                 tx,
                 {
@@ -51,7 +61,7 @@ def fill(db: Path, n: int) -> None:
                     "userId": "bench",
                     "agentId": "bench-agent",
                     "importance": rng.randint(0, 100),
-                    "tags": [rng.choice(WORDS)],
+                    "tags": [rng.choice(words)],
                 },
             )
 
@@ -64,16 +74,17 @@ def summary(samples: list[float]) -> tuple[float, float]:
     return statistics.median(samples), samples[int(len(samples) * 0.9) - 1]
 
 
-async def measure(db: Path, calls: int) -> None:
+async def measure(db: Path, calls: int, words: list[str]) -> None:
     params = StdioServerParameters(
         command=sys.executable, args=["-m", "cortex_mcp", "--db", str(db)], env={"PYTHONPATH": str(ROOT)}
     )
-    queries = ["tea berlin", "project deadline", "guitar", "doctor allergy", "flight hotel"]
+    rng = random.Random(3)
+    queries = [f"{rng.choice(words)} {rng.choice(words)}" for _ in range(50)]
     # `ping` exists in the 2025-11-25 protocol (the era the inspector and most hosts speak).
     async with Client(params, mode="legacy") as client:
         for _ in range(20):  # warm-up
             await client.send_ping()
-            await client.call_tool("recall", {"query": "tea"})
+            await client.call_tool("recall", {"query": queries[0]})
         ping, recall = [], []
         hits = 0
         for i in range(calls):
@@ -97,13 +108,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--memories", type=int, default=10_000)
     parser.add_argument("--calls", type=int, default=200)
+    parser.add_argument("--vocabulary", type=int, default=2000)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         db = Path(tmp) / "bench.db"
         t0 = time.perf_counter()
-        fill(db, args.memories)
-        print(f"filled {args.memories} memories in {time.perf_counter() - t0:.1f} s")
-        anyio.run(measure, db, args.calls)
+        words = vocabulary(args.vocabulary)
+        fill(db, args.memories, words)
+        print(f"filled {args.memories} memories ({args.vocabulary}-word vocabulary) in {time.perf_counter() - t0:.1f} s")
+        anyio.run(measure, db, args.calls, words)
 
 
 if __name__ == "__main__":
