@@ -340,12 +340,14 @@ def run_doctor(
     url: str,
     deploy_key: str | None = None,
     as_json: bool = False,
-    out: TextIO = sys.stdout,
+    out: TextIO | None = None,
     *,
     functions: list[Function] | None = None,
     timeout: float = 10.0,
 ) -> int:
-    """Probe `url`, print the report to `out` (text matrix or JSON); the exit status."""
+    """Probe `url`, print the report to `out` (default: the current sys.stdout) as a text matrix or
+    JSON; return the exit status (0 all ok, 1 missing/mismatched functions, 2 target not probed)."""
+    out = sys.stdout if out is None else out
     report = anyio.run(lambda: diagnose(url, deploy_key, functions=functions, timeout=timeout))
     if as_json:
         out.write(json.dumps(report, indent=2) + "\n")

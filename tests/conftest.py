@@ -5,7 +5,7 @@
 - `convex`: ConvexBackend over loopback HTTP to a WireServer serving a fresh embedded database;
 - `live`: ConvexBackend against CORTEX_TEST_CONVEX_URL (with CORTEX_TEST_CONVEX_DEPLOY_KEY if set);
   skipped unless that variable is set. The tests expect an empty deployment: set
-  CORTEX_TEST_CONVEX_PURGE=1 to run every argument-less `*:purgeAll` before each test.
+  CORTEX_TEST_CONVEX_PURGE=1 to empty every table (`admin:clearTable`) before each test.
 
 White-box tests may read `backend.store` (the embedded Store): on `convex` it is the Store behind
 the wire server; on `live` touching it skips the test.
@@ -33,10 +33,19 @@ class _NoStore:
 
 
 async def _purge_live(b) -> None:
+    """Empty the test deployment: `admin:clearTable` on every table, else every `*:purgeAll`."""
     from cortex_mcp.backends.base import call
     from cortex_mcp.contract.catalog import CATALOG
+    from cortex_mcp.contract.validators import enum_values
     from cortex_mcp.errors import CortexError
 
+    clear = CATALOG.get("admin:clearTable")
+    if clear is not None:
+        for table in enum_values(clear.args.fields["table"]) or []:
+            for _ in range(1000):
+                if not (await call(b, clear.path, {"table": table})).get("hasMore"):
+                    break
+        return
     for fn in CATALOG.values():
         if fn.name == "purgeAll" and fn.kind == "mutation" and not fn.args.required():
             try:

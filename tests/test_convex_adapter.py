@@ -40,7 +40,9 @@ class Recorder:
         if isinstance(reply, Exception):
             raise reply
         status, body = reply
-        return httpx.Response(status, json=body) if not isinstance(body, (str, bytes)) else httpx.Response(status, content=body)
+        if isinstance(body, (str, bytes)):
+            return httpx.Response(status, content=body)
+        return httpx.Response(status, json=body)
 
     def bodies(self):
         return [json.loads(r.content) for r in self.requests]
@@ -186,7 +188,10 @@ async def test_plain_error_text_is_unwrapped_and_redacted_text_kept():
 @pytest.mark.parametrize(
     "text, path",
     [
-        ("Value does not match validator.\nPath: .participants\nValue: null\nValidator: v.array(v.string())", ".participants"),
+        (
+            "Value does not match validator.\nPath: .participants\nValue: null\nValidator: v.array(v.string())",
+            ".participants",
+        ),
         ("Object is missing the required field `agentId`. Consider wrapping the field validator in "
          "`v.optional(...)` if this is expected.\nObject: {}\nValidator: v.object({agentId: v.string()})", ".agentId"),
         ("Object contains extra field `extra` that is not in the validator.\nPath: .participants[2]\n"
@@ -235,7 +240,8 @@ async def test_560_is_a_function_outcome():
 
 
 async def test_integral_floats_become_ints_recursively():
-    value = {"a": 50.0, "b": [1.0, 2.5, {"c": -3.0}], "_creationTime": 1795676531549.0, "d": True, "e": "1.0", "f": None}
+    value = {"a": 50.0, "b": [1.0, 2.5, {"c": -3.0}], "_creationTime": 1795676531549.0}
+    value.update({"d": True, "e": "1.0", "f": None})
     rec = Recorder(ok(value))
     b = make(rec)
     got = await call(b, "agents:get", {"agentId": "a"})
@@ -308,6 +314,9 @@ async def test_round_trip_then_stopped_server_is_unavailable_within_timeout(tmp_
         doc = await call(b, "agents:register", {"agentId": "a1", "name": "A"})
         assert doc["agentId"] == "a1" and doc["metadata"] == {}
         assert await call(b, "agents:count", {}) == 1
+        with pytest.raises(FunctionError) as err:  # a plain error's text survives the wire exactly
+            await call(b, "agents:list", {"limit": -1})
+        assert err.value.message == "Arg 1 `n` to `take` must be a non-negative integer" and not err.value.has_data
         server.close()
         for path, args in [("agents:count", {}), ("agents:purgeAll", {})]:
             start = time.monotonic()

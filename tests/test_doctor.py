@@ -130,3 +130,10 @@ def test_samples_follow_the_validator():
         fn.validate({name: sample(val) for name, val in fn.args.fields.items()})
         assert PROBE_FIELD not in fn.args.fields
 
+
+
+def test_a_target_that_runs_probes_is_flagged(server):
+    server.backend.call_sync = lambda kind, path, args: None  # a target that validates nothing
+    code, text = doctor(server.url, functions=[CATALOG["agents:count"]], as_json=True)
+    status, d = details(json.loads(text), "agents:count")
+    assert code == 1 and status == "mismatch" and "DANGER" in d[0]

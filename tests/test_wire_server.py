@@ -29,7 +29,8 @@ def http(server):
 
 
 def post(http, route, body, **kw):
-    return http.post(route, content=json.dumps(body), headers={"Content-Type": "application/json", **kw.pop("headers", {})}, **kw)
+    headers = {"Content-Type": "application/json", **kw.pop("headers", {})}
+    return http.post(route, content=json.dumps(body), headers=headers, **kw)
 
 
 def test_binds_loopback_on_an_ephemeral_port(server):
@@ -37,7 +38,8 @@ def test_binds_loopback_on_an_ephemeral_port(server):
 
 
 def test_success_envelope_numbers_are_float64_and_keys_sorted(http):
-    r = post(http, "/api/mutation", {"path": "agents:register", "args": {"agentId": "a1", "name": "A", "metadata": {"n": 5}}, "format": "json"})
+    args = {"agentId": "a1", "name": "A", "metadata": {"n": 5}}
+    r = post(http, "/api/mutation", {"path": "agents:register", "args": args, "format": "json"})
     assert r.status_code == 200 and r.headers["content-type"] == "application/json"
     body = r.json()
     assert set(body) == {"status", "value"} and body["status"] == "success"  # no logLines when empty
@@ -67,7 +69,8 @@ def test_plain_error_has_no_error_data(http):
 
 
 def test_argument_validation_error_text(http):
-    body = post(http, "/api/mutation", {"path": "agents:register", "args": {"agentId": "a", "name": "n", "extra": 1}}).json()
+    args = {"agentId": "a", "name": "n", "extra": 1}
+    body = post(http, "/api/mutation", {"path": "agents:register", "args": args}).json()
     assert "errorData" not in body
     text = PREFIX.sub("", body["errorMessage"])
     assert text == (
@@ -90,7 +93,8 @@ def test_unknown_hidden_and_wrong_kind(http):
     body = post(http, "/api/query", {"path": "memories/store", "args": {}}).json()  # not an alias
     assert "Could not find public function for 'memories/store'." in body["errorMessage"]
     body = post(http, "/api/query", {"path": "agents:register", "args": {"agentId": "a", "name": "n"}}).json()
-    assert PREFIX.sub("", body["errorMessage"]) == "Trying to execute agents.js:register as Query, but it is defined as Mutation."
+    text = PREFIX.sub("", body["errorMessage"])
+    assert text == "Trying to execute agents.js:register as Query, but it is defined as Mutation."
     assert post(http, "/api/query", {"path": "agents:count", "args": {}}).json()["value"] == 0.0  # nothing ran
 
 
@@ -106,10 +110,12 @@ def test_run_endpoint_js_suffix_and_legacy_positional_args(http):
 
 
 def test_encoded_format_and_encoded_args(http):
-    body = post(http, "/api/query", {"path": "agents:list", "args": {"limit": {"$integer": "AgAAAAAAAAA="}}, "format": "convex_encoded_json"}).json()
+    args = {"limit": {"$integer": "AgAAAAAAAAA="}}  # int64 2
+    body = post(http, "/api/query", {"path": "agents:list", "args": args, "format": "convex_encoded_json"}).json()
     assert body == {"status": "success", "value": []}
     r = post(http, "/api/query", {"path": "agents:count", "args": {}, "format": "xml"})
-    assert r.status_code == 400 and r.json() == {"code": "BadFormat", "message": "format param must be one of [`json`]. Got xml"}
+    assert r.status_code == 400
+    assert r.json() == {"code": "BadFormat", "message": "format param must be one of [`json`]. Got xml"}
 
 
 @pytest.mark.parametrize(

@@ -60,7 +60,10 @@ _EXTRA = re.compile(r"Object contains extra field `([^`]+)`")
 
 def encode_value(value: Any) -> Any:
     """A Python value as Convex encoded JSON (what `args` always is on the wire)."""
-    if isinstance(value, float) and (math.isnan(value) or math.isinf(value) or (value == 0 and math.copysign(1, value) < 0)):
+    special = isinstance(value, float) and (
+        math.isnan(value) or math.isinf(value) or (value == 0 and math.copysign(1, value) < 0)
+    )
+    if special:
         return {"$float": base64.b64encode(struct.pack("<d", value)).decode()}
     if isinstance(value, (bytes, bytearray)):
         return {"$bytes": base64.b64encode(bytes(value)).decode()}
@@ -281,7 +284,9 @@ class ConvexBackend:
             except httpx.TransportError as exc:
                 last = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
                 if kind != "query":
-                    unknown = "" if isinstance(exc, httpx.ConnectError) else " The outcome is unknown; it was not retried."
+                    unknown = ""
+                    if not isinstance(exc, httpx.ConnectError):
+                        unknown = " The outcome is unknown; it was not retried."
                     raise BackendUnavailableError(
                         f"{kind} {path} failed: cannot reach {self.url} ({last}).{unknown}"
                     ) from exc

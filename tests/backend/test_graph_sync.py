@@ -67,7 +67,8 @@ async def test_queue_inserts_item_with_defaults(backend):
     after = now_ms()
     assert isinstance(doc_id, str)
     doc = row(backend, doc_id)
-    assert {k: doc[k] for k in ("table", "entityId", "operation", "entity", "synced", "failedAttempts", "priority")} == {
+    fields = ("table", "entityId", "operation", "entity", "synced", "failedAttempts", "priority")
+    assert {k: doc[k] for k in fields} == {
         "table": "memories",
         "entityId": "m1",
         "operation": "insert",
@@ -252,7 +253,8 @@ async def test_take_limits_are_checked(backend, path):
         with pytest.raises(FunctionError) as err:
             await call(backend, path, {"limit": bad})
         assert "Arg 1 `n` to `take` must be a non-negative integer" in err.value.message
-    for args, field in (({}, "limit"), ({"limit": True}, "limit"), ({"limit": "5"}, "limit"), ({"limit": 1, "x": 1}, "x")):
+    bad_args = (({}, "limit"), ({"limit": True}, "limit"), ({"limit": "5"}, "limit"), ({"limit": 1, "x": 1}, "x"))
+    for args, field in bad_args:
         with pytest.raises(ArgumentValidationError) as err:
             await call(backend, path, args)
         assert err.value.field == field
@@ -403,7 +405,8 @@ async def test_clear_synced_zero_means_everything_synced(backend):
 
 async def test_clear_synced_validation_writes_nothing(backend):
     clear_fixture(backend)
-    for args, field in (({"olderThanMs": "1"}, "olderThanMs"), ({"olderThanMs": None}, "olderThanMs"), ({"all": True}, "all")):
+    bad_args = (({"olderThanMs": "1"}, "olderThanMs"), ({"olderThanMs": None}, "olderThanMs"), ({"all": True}, "all"))
+    for args, field in bad_args:
         with pytest.raises(ArgumentValidationError) as err:
             await call(backend, "graphSync:clearSyncedItems", args)
         assert err.value.field == field

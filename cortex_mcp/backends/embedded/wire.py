@@ -17,8 +17,8 @@ import secrets
 import selectors
 import socket
 import struct
+import sys
 import threading
-from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -132,7 +132,9 @@ def _normalise_path(path: str) -> str:
 class WireApp:
     """The protocol logic, separate from the socket plumbing: (method, target, headers, body) -> reply."""
 
-    def __init__(self, backend: EmbeddedBackend, *, hidden: frozenset[str] = frozenset(), deploy_key: str | None = None):
+    def __init__(
+        self, backend: EmbeddedBackend, *, hidden: frozenset[str] = frozenset(), deploy_key: str | None = None
+    ):
         self.backend = backend
         self.hidden = frozenset(hidden)
         self.deploy_key = deploy_key
@@ -144,7 +146,8 @@ class WireApp:
             return err.status, err.headers, _dumps({"code": err.code, "message": err.message})
         except Exception:  # the server must answer, whatever happened
             log.exception("internal error serving %s %s", method, target)
-            return 500, {}, _dumps({"code": "InternalServerError", "message": "Your request couldn't be completed. Try again later."})
+            body = {"code": "InternalServerError", "message": "Your request couldn't be completed. Try again later."}
+            return 500, {}, _dumps(body)
 
     def _route(self, method: str, target: str, headers: Any, body: bytes) -> dict[str, Any]:
         url = urlsplit(target)
@@ -157,12 +160,16 @@ class WireApp:
             payload = self._json_body(headers, body)
             path = payload.get("path")
             if not isinstance(path, str) or "args" not in payload:
-                raise RequestError(400, "BadJsonBody", "Failed to deserialize request body: missing field `path` or `args`")
+                raise RequestError(
+                    400, "BadJsonBody", "Failed to deserialize request body: missing field `path` or `args`"
+                )
         elif route.startswith("/api/run/") or route == "/api/run":
             self._require_post(method)
             parts = [unquote(p) for p in route[len("/api/run/"):].split("/") if p]
             if len(parts) < 2:
-                raise RequestError(400, "MissingIdentifier", "Missing function identifier: expected /api/run/<module>/<function>")
+                raise RequestError(
+                    400, "MissingIdentifier", "Missing function identifier: expected /api/run/<module>/<function>"
+                )
             path, kind = "/".join(parts[:-1]) + ":" + parts[-1], None
             payload = self._json_body(headers, body) if body.strip() else {}
             if "args" not in payload:
@@ -233,7 +240,8 @@ class WireApp:
             return self._error(f"ArgumentValidationError: {err.message}\n\n")
         except FunctionError as err:
             if err.has_data:
-                return self._error(f"Uncaught ConvexError: {err.message}", data=export_value(err.data, fmt), has_data=True)
+                data = export_value(err.data, fmt)
+                return self._error(f"Uncaught ConvexError: {err.message}", data=data, has_data=True)
             return self._error(f"Uncaught Error: {err.message}")
         except Exception as err:  # a handler bug: Convex reports an uncaught JS error the same way
             log.exception("%s %s raised", kind or "run", path)
@@ -417,7 +425,14 @@ class WireServer:
 
 
 def serve_wire(db_path: str | Path, host: str = "127.0.0.1", port: int = 3210) -> None:
-    """Serve the embedded database at `db_path` over the Convex HTTP API until interrupted."""
+    """Serve the embedded database at `db_path` over the Convex HTTP API until interrupted.
+
+    Logs go to stderr (a basic logging setup is made if the process has none).
+    """
+    if not logging.getLogger().handlers:
+        logging.basicConfig(
+            level=logging.INFO, stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+        )
     server = WireServer(db_path, host, port)
     if host not in ("127.0.0.1", "localhost", "::1"):
         log.warning("serving on %s: anyone who can reach it can read and change the database", host)
