@@ -97,9 +97,11 @@ def config_from(args: argparse.Namespace) -> Config:
 def main(argv: list[str] | None = None) -> None:
     parser = build_parser()
     args = parser.parse_args(argv)
+    # The wire server is a foreground service: say where it listens. The MCP server stays quiet.
+    default_level = "INFO" if args.command == "backend" else "WARNING"
     logging.basicConfig(
         stream=sys.stderr,
-        level=(_env("CORTEX_LOG_LEVEL", "WARNING") or "WARNING").upper(),
+        level=(_env("CORTEX_LOG_LEVEL", default_level) or default_level).upper(),
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
 

@@ -279,6 +279,10 @@ async def diagnose(
     finally:
         await client.aclose()
 
+    # cortex-mcp's own extensions (e.g. gdpr:*) are reported apart: an upstream Cortex deployment
+    # lacks them by design, so they count neither towards completeness nor the exit status.
+    extensions = {fn.path: results[fn.path].as_dict() for fn in functions if fn.extension}
+    functions = [fn for fn in functions if not fn.extension]
     modules: dict[str, dict[str, Any]] = {}
     for fn in functions:
         r = results[fn.path]
@@ -303,6 +307,7 @@ async def diagnose(
         "completeness": _percent(ok, total),
         "requests": sum(r.requests for r in results.values()),
         "modules": modules,
+        "extensions": extensions,
     }
 
 
@@ -327,6 +332,11 @@ def render_text(report: dict[str, Any]) -> str:
         for f in entry["functions"]:
             detail = "; ".join(f["details"])
             lines.append(f"  {f['path']:<{width}}  {f['kind']:<8}  {f['status']:<8}  {detail}".rstrip())
+        lines.append("")
+    if report.get("extensions"):
+        lines.append("cortex-mcp extensions (optional; not counted below)")
+        for path, f in sorted(report["extensions"].items()):
+            lines.append(f"  {path:<{width}}  {f['kind']:<8}  {'present' if f['status'] == 'ok' else f['status']}")
         lines.append("")
     lines.append(
         f"overall: {report['okCount']}/{report['total']} ok ({report['completeness']:.1f}%), "

@@ -34,7 +34,7 @@ def test_embedded_target_is_complete_and_nothing_runs(server):
     code, text = doctor(server.url)
     assert code == 0, text
     assert "overall: " in text and "(100.0%)" in text
-    for module in {fn.module for fn in CATALOG.values()}:
+    for module in {fn.module for fn in CATALOG.values() if not fn.extension}:
         assert f"\n{module}  " in text
     assert runs == []  # every probe failed validation: no handler ran, no transaction opened
 
@@ -43,7 +43,12 @@ def test_json_report(server):
     code, text = doctor(server.url, as_json=True)
     report = json.loads(text)
     assert code == 0 and report["ok"] is True and report["completeness"] == 100.0
-    assert report["total"] == report["okCount"] == len(CATALOG)
+    upstream = [fn for fn in CATALOG.values() if not fn.extension]
+    assert report["total"] == report["okCount"] == len(upstream)
+    assert {path: f["status"] for path, f in report["extensions"].items()} == {
+        "gdpr:findUserData": "ok",
+        "gdpr:deleteUserData": "ok",
+    }
     assert report["modules"]["agents"]["completeness"] == 100.0
     entry = next(f for f in report["modules"]["agents"]["functions"] if f["path"] == "agents:register")
     assert entry == {"path": "agents:register", "kind": "mutation", "status": "ok", "details": []}
@@ -61,6 +66,15 @@ def test_missing_function_is_named(tmp_path):
         code, text = doctor(s.url, as_json=True)
         report = json.loads(text)
         assert report["missing"] == 1 and report["ok"] is False
+
+
+def test_missing_extensions_do_not_fail_an_upstream_deployment(tmp_path):
+    extensions = {path for path, fn in CATALOG.items() if fn.extension}
+    with WireServer(tmp_path / "d.db", hidden=extensions) as s:
+        code, text = doctor(s.url)
+    assert code == 0, text
+    assert "cortex-mcp extensions (optional" in text and "(100.0%)" in text
+    assert next(line for line in text.splitlines() if "gdpr:deleteUserData" in line).split()[-1] == "missing"
 
 
 def test_catalog_entry_the_backend_lacks(server):

@@ -16,7 +16,7 @@ from typing import Any
 
 from cortex_mcp.api import checks
 from cortex_mcp.backends.base import Backend, call, compact
-from cortex_mcp.errors import CortexError, InputError
+from cortex_mcp.errors import BackendUnavailableError, CortexError, InputError
 from cortex_mcp.ids import public_id
 
 log = logging.getLogger(__name__)
@@ -395,6 +395,8 @@ async def recall(
                     limit=limit,
                 ),
             )
+        except BackendUnavailableError:
+            raise  # an outage is not "nothing remembered"
         except CortexError as exc:
             log.warning("recall: memory search failed: %s", exc)
     facts: list[dict] = []
@@ -412,6 +414,8 @@ async def recall(
                     limit=limit,
                 ),
             )
+        except BackendUnavailableError:
+            raise
         except CortexError as exc:
             log.warning("recall: fact search failed: %s", exc)
 
