@@ -122,3 +122,12 @@ async def test_get_list_update_memory(client):
     assert "MEMORY_NOT_FOUND" in await fails(client, "get_memory", {"memory_id": "mem-0-nope"})
     assert "MEMORY_NOT_FOUND" in await fails(client, "update_memory", {"memory_id": "mem-0-nope", "content": "x"})
     assert "limit" in await fails(client, "list_memories", {"limit": 0})
+
+
+
+def test_recall_searches_content_words_only():
+    from cortex_mcp.api.memory import keyword_query
+
+    assert keyword_query("What is the name of the dog Alex adopted?") == "name dog Alex adopted"
+    assert keyword_query("when was it?") == "when was it"  # nothing but function words: keep them
+    assert keyword_query("") == ""
