@@ -94,14 +94,19 @@ _TERM = re.compile(r"\w+", re.UNICODE)
 
 
 def search_terms(text: str) -> list[str]:
-    """Case-insensitive word tokens, as Convex's full-text search splits a query."""
-    return _TERM.findall(text.lower())
+    """Case-insensitive word tokens, as Convex's full-text search splits a query (terms cut at 32 chars)."""
+    return [term[:32] for term in _TERM.findall(text.lower())]
 
 
 def _match_expression(terms: list[str]) -> str:
     quoted = [f'"{t}"' for t in terms]
     quoted[-1] += "*"  # the last term also matches as a prefix (type-ahead)
     return " OR ".join(quoted)
+
+
+def _sql_limit(n: int) -> int:
+    """SQLite's LIMIT is a signed 64-bit integer; a larger `take(n)` means "all"."""
+    return min(int(n), 2**62)
 
 
 def _take_limit(n: Any) -> int:
@@ -156,7 +161,7 @@ class Query:
         where = f" WHERE {' AND '.join(self._where)}" if self._where else ""
         sql = f'SELECT {select} FROM "{self._table.name}"{where} ORDER BY {order}'
         if limit is not None:
-            sql += f" LIMIT {int(limit)}"
+            sql += f" LIMIT {_sql_limit(limit)}"
         return sql, list(self._params)
 
     def __iter__(self) -> Iterator[dict]:
@@ -239,7 +244,7 @@ class Tx:
         sql = (
             f'SELECT t._id, t._creationTime, t.doc FROM "{table}__search_{index}" s '
             f'JOIN "{table}" t ON t.rowid = s.rowid WHERE {" AND ".join(where)} '
-            f'ORDER BY bm25("{table}__search_{index}"), t._creationTime LIMIT {int(limit)}'
+            f'ORDER BY bm25("{table}__search_{index}"), t._creationTime DESC LIMIT {_sql_limit(limit)}'
         )
         return [_decode(r) for r in self.conn.execute(sql, params)]
 
@@ -326,7 +331,14 @@ class Tx:
 
 
 def _encode(doc: dict) -> str:
-    return json.dumps(doc, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    try:
+        text = json.dumps(doc, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+        text.encode("utf-8")  # a lone surrogate cannot be stored
+    except UnicodeEncodeError:  # before ValueError, its base class
+        raise plain_error("Strings must be valid Unicode text (found a lone surrogate)") from None
+    except ValueError:
+        raise plain_error("NaN and Infinity cannot be stored in a document") from None
+    return text
 
 
 class Store:
@@ -352,8 +364,7 @@ class Store:
                 if row is not None and int(row[0]) > SCHEMA_VERSION:
                     raise RuntimeError(f"{self.path} was written by a newer cortex-mcp (schema {row[0]})")
                 for table in TABLES.values():
-                    for statement in _ddl(table):
-                        self.conn.execute(statement)
+                    self._create_or_upgrade(table)
                 self.conn.execute(
                     "INSERT OR REPLACE INTO _meta(key, value) VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),)
                 )
@@ -361,6 +372,38 @@ class Store:
             except BaseException:
                 self.conn.execute("ROLLBACK")
                 raise
+
+    def _create_or_upgrade(self, table: Table) -> None:
+        """Create the table, or bring an existing one up to the schema: a column for every indexed
+        field (SQLite cannot add a STORED column later, so added ones are VIRTUAL) and a filled
+        search table for every search index."""
+        existed = self.conn.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (table.name,)
+        ).fetchone()
+        if existed:
+            have = {row[1] for row in self.conn.execute(f'PRAGMA table_xinfo("{table.name}")')}
+            for field_path in _indexed_fields(table):
+                if _column(field_path) not in have:
+                    self.conn.execute(
+                        f'ALTER TABLE "{table.name}" ADD COLUMN "{_column(field_path)}" '
+                        f"GENERATED ALWAYS AS (json_extract(doc, '{_json_path(field_path)}')) VIRTUAL"
+                    )
+        new_search = [
+            name
+            for name in table.search
+            if not self.conn.execute(
+                "SELECT 1 FROM sqlite_master WHERE name = ?", (f"{table.name}__search_{name}",)
+            ).fetchone()
+        ]
+        for statement in _ddl(table):
+            self.conn.execute(statement)
+        for name in new_search if existed else ():
+            field_path = table.search[name].field
+            self.conn.execute(
+                f'INSERT INTO "{table.name}__search_{name}"(rowid, text) '
+                f"SELECT rowid, json_extract(doc, '{_json_path(field_path)}') FROM \"{table.name}\" "
+                f"WHERE json_type(doc, '{_json_path(field_path)}') = 'text'"
+            )
 
     def _begin(self, immediate: bool) -> None:
         # busy_timeout covers most waits; this loop covers the rare immediate SQLITE_BUSY.

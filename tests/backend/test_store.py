@@ -1,0 +1,66 @@
+"""The SQLite document store itself: migrations, search order, limits, values it cannot keep."""
+
+import sqlite3
+
+import pytest
+
+from cortex_mcp.backends.embedded import EmbeddedBackend, store as store_module
+from cortex_mcp.backends.embedded.schema import TABLES, SearchIndex, Table
+from cortex_mcp.errors import FunctionError
+
+
+def memory(content: str, **extra) -> dict:
+    return {"memorySpaceId": "s", "content": content, "contentType": "raw", "sourceType": "tool",
+            "importance": 50, "tags": [], **extra}
+
+
+def test_reopening_adds_new_index_columns_and_fills_new_search_tables(tmp_path, monkeypatch):
+    db = tmp_path / "old.db"
+    old_memories = TABLES["memories"]
+    fewer_indexes = {k: v for k, v in old_memories.indexes.items() if k != "by_sourceUserId"}
+    monkeypatch.setitem(TABLES, "memories", Table("memories", old_memories.fields, fewer_indexes, {}))
+    b = EmbeddedBackend(db)
+    b.call_sync("mutation", "memories:store", memory("tortoise named Sheldon", sourceUserId="ana"))
+    b.store.close()
+    columns = {r[1] for r in sqlite3.connect(db).execute('PRAGMA table_xinfo("memories")')}
+    assert "f_sourceUserId" not in columns
+
+    monkeypatch.setitem(TABLES, "memories", old_memories)  # a newer version of the schema
+    b = EmbeddedBackend(db)
+    try:
+        found = b.store.run(False, lambda tx: tx.query("memories").index("by_sourceUserId", "ana").collect())
+        assert [d["content"] for d in found] == ["tortoise named Sheldon"]
+        hits = b.call_sync("query", "memories:search", {"memorySpaceId": "s", "query": "tortoise"})
+        assert [h["content"] for h in hits] == ["tortoise named Sheldon"]
+    finally:
+        b.store.close()
+
+
+def test_search_ties_come_newest_first_and_huge_limits_mean_all(tmp_path):
+    b = EmbeddedBackend(tmp_path / "s.db")
+    try:
+        for i in range(3):
+            b.call_sync("mutation", "memories:store", memory(f"same words here {i}x"))
+        ranked = b.store.run(False, lambda tx: tx.search("memories", "by_content", "same words", {"memorySpaceId": "s"}))
+        assert [d["content"] for d in ranked] == ["same words here 2x", "same words here 1x", "same words here 0x"]
+        assert len(b.call_sync("query", "memories:list", {"memorySpaceId": "s", "limit": 1e20})) == 3
+        assert len(b.call_sync("query", "agents:list", {"limit": 2.0**70})) == 0
+    finally:
+        b.store.close()
+
+
+@pytest.mark.parametrize("value, needle", [(float("nan"), "NaN"), (float("inf"), "NaN"), ("bad \ud800 text", "surrogate")])
+def test_values_sqlite_cannot_keep_are_plain_errors_and_write_nothing(tmp_path, value, needle):
+    b = EmbeddedBackend(tmp_path / "v.db")
+    try:
+        args = memory(value) if isinstance(value, str) else memory("x", importance=value)
+        with pytest.raises(FunctionError) as err:
+            b.call_sync("mutation", "memories:store", args)
+        assert needle in err.value.message
+        assert b.call_sync("query", "memories:count", {"memorySpaceId": "s"}) == 0
+    finally:
+        b.store.close()
+
+
+def test_long_search_terms_are_cut_at_32_characters():
+    assert store_module.search_terms("x" * 40 + " Ok") == ["x" * 32, "ok"]
