@@ -59,7 +59,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--toolsets",
         metavar="LIST",
-        help="comma-separated toolsets: 'default' (memory, agents), 'all', or names (see --list-toolsets)",
+        help="comma-separated toolsets: 'default' (memory, agents, facts, contexts, a2a), 'all', or names (see --list-toolsets)",
     )
     parser.add_argument("--list-toolsets", action="store_true", help="print the toolsets and exit")
     parser.add_argument("--read-only", action="store_true", default=None, help="expose only tools that change nothing")
@@ -99,9 +99,12 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     # The wire server is a foreground service: say where it listens. The MCP server stays quiet.
     default_level = "INFO" if args.command == "backend" else "WARNING"
+    level = (_env("CORTEX_LOG_LEVEL", default_level) or default_level).upper()
+    if level not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
+        parser.error(f"CORTEX_LOG_LEVEL must be DEBUG, INFO, WARNING, ERROR or CRITICAL, not {level!r}")
     logging.basicConfig(
         stream=sys.stderr,
-        level=(_env("CORTEX_LOG_LEVEL", default_level) or default_level).upper(),
+        level=level,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
 
@@ -129,13 +132,12 @@ def main(argv: list[str] | None = None) -> None:
         return
 
     config = config_from(args)
-    try:
-        toolsets.select(config.toolsets)
-    except ValueError as exc:
-        parser.error(str(exc))
     from cortex_mcp.server import build_server
 
-    server = build_server(config)
+    try:
+        server = build_server(config)
+    except ValueError as exc:  # an unknown toolset, or convex without a URL
+        parser.error(str(exc))
     if args.transport == "http":
         server.run("streamable-http", host=args.host, port=args.port)
     else:

@@ -26,8 +26,6 @@ def open_backend(config: Config) -> Backend:
     if config.backend == "convex":
         from cortex_mcp.backends.convex import ConvexBackend
 
-        if not config.convex_url:
-            raise ValueError("the convex backend needs --convex-url (or CONVEX_URL)")
         return ConvexBackend(config.convex_url, deploy_key=config.convex_deploy_key, timeout=config.timeout)
     from cortex_mcp.backends.embedded import EmbeddedBackend
 
@@ -35,22 +33,30 @@ def open_backend(config: Config) -> Backend:
 
 
 def build_server(config: Config, backend: Backend | None = None) -> MCPServer:
-    """The server for `config`. A backend passed in stays open; one opened here closes with the server."""
-    owned = backend is None
-    backend = backend or open_backend(config)
+    """The server for `config`. A backend passed in stays open; otherwise each run of the server
+    (each stdio process, each in-process client session) opens its own and closes it at the end."""
+    # Refuse a bad configuration now, not when the first client connects.
+    selected = toolsets.select(config.toolsets)
+    if backend is None and config.backend == "convex" and not config.convex_url:
+        raise ValueError("the convex backend needs --convex-url (or CONVEX_URL)")
+    runtime = Runtime(config, backend)
 
     @asynccontextmanager
     async def lifespan(_server: MCPServer) -> AsyncIterator[None]:
+        if backend is not None:
+            yield None
+            return
+        runtime.backend = open_backend(config)
         try:
             yield None
         finally:
-            if owned:
-                await backend.aclose()
+            await runtime.backend.aclose()
+            runtime.backend = None
 
-    registrar = Registrar(Runtime(config, backend))
-    for toolset in toolsets.select(config.toolsets):
+    registrar = Registrar(runtime)
+    for toolset in selected:
         toolset.register(registrar)
-    log.info("cortex-mcp %s: %d tools on the %s backend", __version__, len(registrar.tools), backend.name)
+    log.info("cortex-mcp %s: %d tools on the %s backend", __version__, len(registrar.tools), config.backend)
     return MCPServer(
         "cortex-mcp", version=__version__, instructions=INSTRUCTIONS, lifespan=lifespan, tools=registrar.tools
     )

@@ -81,29 +81,6 @@ async def send(
     )
 
 
-async def broadcast(
-    backend: Backend, *, from_agent: str, to_agents: list[str], message: str, importance: int | None = None
-) -> dict:
-    """§9.4: the same message to several agents."""
-    check_agent_id(from_agent, "from_agent")
-    if not isinstance(to_agents, list) or not to_agents:
-        raise InputError("EMPTY_RECIPIENTS", "to_agents must list at least one agent", "to_agents")
-    if len(to_agents) > 100:
-        raise InputError("TOO_MANY_RECIPIENTS", "at most 100 recipients", "to_agents")
-    if len(set(to_agents)) != len(to_agents):
-        raise InputError("DUPLICATE_RECIPIENTS", "to_agents lists an agent twice", "to_agents")
-    if from_agent in to_agents:
-        raise InputError("INVALID_RECIPIENT", "the sender cannot be a recipient", "to_agents")
-    for agent in to_agents:
-        check_agent_id(agent, "to_agents")
-    _check_send(from_agent, to_agents[0], message, importance)
-    return await call(
-        backend,
-        "a2a:broadcast",
-        compact(**{"from": from_agent, "to": to_agents}, message=message, importance=importance),
-    )
-
-
 def _as_message(memory: dict) -> dict:
     meta = memory.get("metadata") if isinstance(memory.get("metadata"), dict) else {}
     return {
@@ -215,12 +192,3 @@ async def reply(backend: Backend, *, agent_id: str, request_id: str, message: st
         metadata={"messageType": "response", "inReplyTo": request_id},
     )
     return {"request_id": request_id, "to_agent": original["from_agent"], **sent}
-
-
-async def conversation(backend: Backend, *, agent_id: str, other_agent: str, limit: int = 50, offset: int = 0) -> dict:
-    """§9.5: messages between two agents, oldest first, from `agent_id`'s memory space."""
-    check_agent_id(agent_id, "agent_id")
-    check_agent_id(other_agent, "other_agent")
-    return await call(
-        backend, "a2a:getConversation", {"agent1": agent_id, "agent2": other_agent, "limit": limit, "offset": offset}
-    )

@@ -48,6 +48,8 @@ async def create(
     conversation_ref = None
     if conversation_id is not None:
         checks.require_text(conversation_id, "conversation_id")
+        if not conversation_id.startswith("conv-"):
+            raise InputError("INVALID_CONVERSATION_ID_FORMAT", "conversation_id must start with conv-", "conversation_id")
         conversation_ref = {"conversationId": conversation_id, "messageIds": message_ids or []}
     return await call(
         backend,
@@ -96,18 +98,4 @@ async def update(
         raise InputError("INVALID_FORMAT", "give at least one of status, description or data", "status")
     return await call(
         backend, "contexts:update", compact(contextId=context_id, status=status, description=description, data=data)
-    )
-
-
-async def delete(
-    backend: Backend, *, context_id: str, cascade_children: bool = False, orphan_children: bool = False
-) -> dict:
-    """§12.2: a context with children is refused (HAS_CHILDREN) unless cascaded or orphaned."""
-    check_context_id(context_id)
-    if cascade_children and orphan_children:
-        raise InputError("CONFLICTING_OPTIONS", "choose cascade_children or orphan_children, not both", "orphan_children")
-    return await call(
-        backend,
-        "contexts:deleteContext",
-        compact(contextId=context_id, cascadeChildren=cascade_children or None, orphanChildren=orphan_children or None),
     )

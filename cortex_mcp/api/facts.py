@@ -42,6 +42,7 @@ SINGLE_VALUED = {
     "favorite_color", "location", "employment", "age", "name", "relationship_status",
     "contact_preference", "addressing_preference", "timezone",
 }
+CANDIDATE_LIMIT = 100
 _PUNCTUATION = re.compile(r"[.,!?;:'\"]")
 
 
@@ -86,56 +87,41 @@ def _validate(memory_space_id, fact, fact_type, confidence, source_type, tags) -
     checks.check_tags(tags)
 
 
-async def store(
-    backend: Backend,
-    *,
-    memory_space_id: str,
-    fact: str,
-    fact_type: str = "custom",
-    confidence: float = 80,
-    subject: str | None = None,
-    predicate: str | None = None,
-    object: str | None = None,
-    tags: list[str] | None = None,
-    user_id: str | None = None,
-    participant_id: str | None = None,
-    source_type: str = "manual",
-    source_ref: dict | None = None,
-) -> dict:
-    """§7.1: plain store (no revision)."""
-    _validate(memory_space_id, fact, fact_type, confidence, source_type, tags)
-    return await call(
-        backend,
-        "facts:store",
-        compact(
-            memorySpaceId=memory_space_id,
-            participantId=participant_id,
-            userId=user_id,
-            fact=fact,
-            factType=fact_type,
-            subject=subject,
-            predicate=predicate,
-            object=object,
-            confidence=confidence,
-            sourceType=source_type,
-            sourceRef=source_ref,
-            tags=tags or [],
-        ),
-    )
+def check_inputs(facts: Any) -> None:
+    """Check facts given to remember before anything is written, naming `facts[i].<field>`."""
+    if facts is None:
+        return
+    if not isinstance(facts, list):
+        raise InputError("INVALID_FORMAT", "facts must be a list", "facts")
+    for i, item in enumerate(facts):
+        if not isinstance(item, dict):
+            raise InputError("INVALID_FORMAT", f"facts[{i}] must be an object", f"facts[{i}]")
+        checks.require_text(item.get("fact"), f"facts[{i}].fact")
+        checks.check_choice(item.get("fact_type"), f"facts[{i}].fact_type", FACT_TYPES, "INVALID_FACT_TYPE")
+        checks.check_range(item.get("confidence"), f"facts[{i}].confidence", 0, 100, "INVALID_CONFIDENCE")
+        checks.check_tags(item.get("tags"), f"facts[{i}].tags")
+        for key in ("subject", "predicate", "object"):
+            checks.optional_text(item.get(key), f"facts[{i}].{key}")
+
+
+def _now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+# Candidate look-ups ask for current beliefs only (`validAt` now), newest first, so a subject with
+# many facts (or many forgotten ones) cannot push the belief being revised out of the window.
+def _current(**args: Any) -> dict:
+    return {**compact(**args), "validAt": _now_ms(), "sortBy": "createdAt", "sortOrder": "desc"}
 
 
 async def _current_facts_about(backend: Backend, memory_space_id: str, subject: str, user_id: str | None) -> list[dict]:
     """Current facts whose subject equals `subject` case-insensitively (see docs/parity.md)."""
-    variants = {subject, normalise_subject(subject)}
     found: dict[str, dict] = {}
-    for variant in variants:
-        for fact in await call(
-            backend,
-            "facts:queryBySubject",
-            compact(memorySpaceId=memory_space_id, subject=variant, userId=user_id, limit=100),
-        ):
+    for variant in dict.fromkeys((subject, normalise_subject(subject))):
+        args = _current(memorySpaceId=memory_space_id, subject=variant, userId=user_id, limit=CANDIDATE_LIMIT)
+        for fact in await call(backend, "facts:queryBySubject", args):
             found.setdefault(fact["factId"], fact)
-    return [f for f in found.values() if "supersededBy" not in f and not f.get("validUntil")]
+    return list(found.values())
 
 
 async def find_candidates(
@@ -156,21 +142,22 @@ async def find_candidates(
         if slot_matches:
             return "slot", slot_matches
     if subject and (predicate or object):
+        # findByStructure has no validity filter: read enough rows to step over forgotten facts.
         same = await call(
             backend,
             "facts:findByStructure",
-            compact(memorySpaceId=memory_space_id, subject=subject, predicate=predicate, object=object, userId=user_id, limit=1),
+            compact(memorySpaceId=memory_space_id, subject=subject, predicate=predicate, object=object,
+                    userId=user_id, limit=CANDIDATE_LIMIT),
         )
-        same = [f for f in same if not f.get("validUntil")]
+        same = [f for f in same if not f.get("validUntil")][:1]
         if same:
             return "structural", same
     if subject and fact_type:
         listed = await call(
             backend,
             "facts:list",
-            compact(memorySpaceId=memory_space_id, userId=user_id, subject=subject, factType=fact_type, limit=20),
+            _current(memorySpaceId=memory_space_id, userId=user_id, subject=subject, factType=fact_type, limit=20),
         )
-        listed = [f for f in listed if not f.get("validUntil")]
         if listed:
             return "subject_type", listed
     return "none", []
@@ -315,7 +302,7 @@ async def search(
     )
     if as_of is None:
         # Current beliefs: not superseded and not deleted.
-        found = await call(backend, "facts:search", {**args, "validAt": int(time.time() * 1000)})
+        found = await call(backend, "facts:search", {**args, "validAt": _now_ms()})
     else:
         found = await call(backend, "facts:search", {**args, "validAt": as_of, "includeSuperseded": True})
     return found

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from cortex_mcp.api import checks
+from cortex_mcp.api import facts as facts_api
 from cortex_mcp.backends.base import Backend, call, compact
 from cortex_mcp.errors import BackendUnavailableError, CortexError, InputError
 from cortex_mcp.ids import public_id
@@ -131,6 +132,7 @@ class RememberResult:
     memories: list[dict]
     facts: list[dict] = field(default_factory=list)
     fact_revisions: list[dict] = field(default_factory=list)
+    skipped_facts: list[dict] = field(default_factory=list)
 
 
 async def remember_note(
@@ -150,26 +152,11 @@ async def remember_note(
     """Remember one standalone piece of information (no conversation): one vector memory."""
     checks.require_text(memory_space_id, "memory_space_id")
     checks.require_text(content, "content")
-    _check_owner_fields(user_id, agent_id, participant_id, importance, tags, embedding)
+    _check_owner_fields(user_id, agent_id, participant_id, importance, tags, embedding, facts)
     await _ensure_owners(backend, memory_space_id, user_id, user_name, agent_id)
-    memory = await call(
-        backend,
-        "memories:store",
-        compact(
-            memorySpaceId=memory_space_id,
-            participantId=participant_id,
-            content=content,
-            contentType="raw",
-            embedding=embedding,
-            sourceType="tool",
-            sourceUserId=user_id,
-            sourceUserName=user_name if user_id else None,
-            userId=user_id,
-            agentId=agent_id,
-            importance=50 if importance is None else importance,
-            tags=tags or [],
-        ),
-    )
+    args = _memory_args(memory_space_id, "tool", participant_id, user_id, user_name, agent_id, importance, tags)
+    args.update(compact(content=content, contentType="raw", embedding=embedding))
+    memory = await call(backend, "memories:store", args)
     result = RememberResult(conversation_id=None, message_ids=[], memories=[memory])
     await _store_facts(backend, result, memory_space_id, facts, user_id, agent_id, participant_id, tags)
     return result
@@ -197,7 +184,7 @@ async def remember_exchange(
         checks.require_text(conversation_id, "conversation_id")
     checks.require_text(user_message, "user_message")
     checks.require_text(agent_response, "agent_response")
-    _check_owner_fields(user_id, agent_id, participant_id, importance, tags, None)
+    _check_owner_fields(user_id, agent_id, participant_id, importance, tags, None, facts)
     if user_id and not agent_id:
         raise InputError(
             "AGENT_REQUIRED_FOR_USER_CONVERSATION", "a user conversation needs an agent_id as well", "agent_id"
@@ -240,17 +227,7 @@ async def remember_exchange(
 
     memories: list[dict] = []
     if "vector" not in skip:
-        common = compact(
-            memorySpaceId=memory_space_id,
-            participantId=participant_id,
-            sourceType="conversation",
-            sourceUserId=user_id,
-            sourceUserName=user_name if user_id else None,
-            userId=user_id,
-            agentId=agent_id,
-            importance=50 if importance is None else importance,  # upstream: "or 50" (see docs/parity.md)
-            tags=tags or [],
-        )
+        common = _memory_args(memory_space_id, "conversation", participant_id, user_id, user_name, agent_id, importance, tags)
         pairs = [("user", user_message, 0)]
         if not is_acknowledgment(agent_response):
             pairs.append(("agent", agent_response, 1))
@@ -270,7 +247,23 @@ async def remember_exchange(
     return result
 
 
-def _check_owner_fields(user_id, agent_id, participant_id, importance, tags, embedding) -> None:
+def _memory_args(memory_space_id, source_type, participant_id, user_id, user_name, agent_id, importance, tags) -> dict:
+    """The `memories:store` arguments both kinds of remember share."""
+    return compact(
+        memorySpaceId=memory_space_id,
+        participantId=participant_id,
+        sourceType=source_type,
+        sourceUserId=user_id,
+        sourceUserName=user_name if user_id else None,
+        userId=user_id,
+        agentId=agent_id,
+        importance=50 if importance is None else importance,  # upstream: "or 50" (see docs/parity.md)
+        tags=tags or [],
+    )
+
+
+def _check_owner_fields(user_id, agent_id, participant_id, importance, tags, embedding, facts) -> None:
+    """Every check of remember's input, before anything is written."""
     checks.optional_text(user_id, "user_id")
     checks.optional_text(agent_id, "agent_id")
     if not user_id and not agent_id:
@@ -279,6 +272,7 @@ def _check_owner_fields(user_id, agent_id, participant_id, importance, tags, emb
     checks.check_importance(importance)
     checks.check_tags(tags)
     checks.check_embedding(embedding)
+    facts_api.check_inputs(facts)
 
 
 async def _ensure_owners(backend, memory_space_id, user_id, user_name, agent_id) -> None:
@@ -290,32 +284,41 @@ async def _ensure_owners(backend, memory_space_id, user_id, user_name, agent_id)
 
 
 async def _store_facts(backend, result, memory_space_id, facts, user_id, agent_id, participant_id, tags) -> None:
-    """§2.3 step 6: facts the agent extracted itself go through belief revision."""
+    """§2.3 step 6: facts the agent extracted itself go through belief revision.
+
+    The inputs were checked before anything was written; a fact the backend then refuses is
+    skipped (and reported), as upstream does, so the memories already stored are not lost.
+    """
     if not facts:
         return
-    from cortex_mcp.api import facts as facts_api  # facts are an optional layer of remember
-
     source_ref = compact(
         conversationId=result.conversation_id,
         messageIds=result.message_ids or None,
         memoryId=result.memories[0]["memoryId"] if result.memories else None,
     )
     for item in facts:
-        revision = await facts_api.revise(
-            backend,
-            memory_space_id=memory_space_id,
-            fact=item["fact"],
-            fact_type=item.get("fact_type") or "custom",
-            subject=item.get("subject") or user_id or agent_id,
-            predicate=item.get("predicate"),
-            object=item.get("object"),
-            confidence=facts_api.normalise_confidence(item.get("confidence", 80)),
-            tags=item.get("tags") or tags or [],
-            user_id=user_id,
-            participant_id=participant_id,
-            source_type="conversation" if result.conversation_id else "tool",
-            source_ref=source_ref or None,
-        )
+        try:
+            revision = await facts_api.revise(
+                backend,
+                memory_space_id=memory_space_id,
+                fact=item["fact"],
+                fact_type=item.get("fact_type") or "custom",
+                subject=item.get("subject") or user_id or agent_id,
+                predicate=item.get("predicate"),
+                object=item.get("object"),
+                confidence=facts_api.normalise_confidence(item.get("confidence", 80)),
+                tags=item.get("tags") or tags or [],
+                user_id=user_id,
+                participant_id=participant_id,
+                source_type="conversation" if result.conversation_id else "tool",
+                source_ref=source_ref or None,
+            )
+        except BackendUnavailableError:
+            raise
+        except CortexError as exc:
+            log.warning("remember: fact %r skipped: %s", item["fact"], exc)
+            result.skipped_facts.append({"fact": item["fact"], "error": f"{exc.code}: {exc.message}"})
+            continue
         result.fact_revisions.append(revision)
         if revision["action"] != "NONE" and revision.get("fact"):
             result.facts.append(revision["fact"])
@@ -341,11 +344,12 @@ def _connectivity(n: int) -> float:
     return min(1.0, math.log2(n + 1) / math.log2(11))
 
 
-def _relevance(position: int, total: int, score: Any) -> float:
-    """The semantic component: the backend's own score, else its rank order (best = 1.0)."""
+def _relevance(position: int, score: Any) -> float:
+    """The semantic component: the backend's own score, else its rank order as a reciprocal rank
+    (1, 1/2, 1/3, ...), steep enough that importance and recency only break near-ties."""
     if isinstance(score, (int, float)) and not isinstance(score, bool):
         return max(0.0, min(1.0, float(score)))
-    return 1.0 - 0.5 * position / max(total, 1)
+    return 1.0 / (1 + position)
 
 
 def rank_item(item: dict, now: int) -> float:
@@ -446,7 +450,7 @@ async def recall(
                 "id": memory["memoryId"],
                 "content": memory["content"],
                 "source": "vector",
-                "relevance": _relevance(i, len(memories), memory.get("_score")),
+                "relevance": _relevance(i, memory.get("_score")),
                 "importance": memory["importance"],
                 "connected_entities": [],
                 "created_at": memory.get("createdAt"),
@@ -462,7 +466,7 @@ async def recall(
                 "id": fact["factId"],
                 "content": fact["fact"],
                 "source": "facts",
-                "relevance": _relevance(i, len(facts), None),
+                "relevance": _relevance(i, None),
                 "confidence": fact["confidence"],
                 "connected_entities": [x for x in (fact.get("subject"), fact.get("object")) if x],
                 "created_at": fact.get("createdAt"),

@@ -69,13 +69,6 @@ async def update(backend: Backend, *, user_id: str, data: dict, merge: bool = Tr
     return await get(backend, user_id=user_id)
 
 
-async def get_or_create(backend: Backend, *, user_id: str, defaults: dict | None = None) -> tuple[dict, bool]:
-    found = await get(backend, user_id=user_id)
-    if found is not None:
-        return found, False
-    return await update(backend, user_id=user_id, data=defaults or {"displayName": user_id}, merge=False), True
-
-
 async def search(backend: Backend, *, query: str, limit: int = 20) -> list[dict]:
     """Profiles whose data contains `query` (case-insensitive)."""
     checks.require_text(query, "query")

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, Field
 
 from cortex_mcp.api import a2a as api
-from cortex_mcp.toolsets.base import Registrar
+from cortex_mcp.toolsets.base import Registrar, clip
 
 AgentArg = Annotated[str, Field(min_length=1, max_length=100, description="The other agent's id, e.g. 'planner'")]
 MessageArg = Annotated[str, Field(min_length=1, description="Message text (at most 100 KB)")]
@@ -82,8 +82,11 @@ def register(reg: Registrar) -> None:
     ) -> Inbox:
         """Messages other agents sent you, newest first. Requests awaiting your answer are flagged:
         answer them with a2a_reply and their request_id."""
-        return Inbox(**await api.inbox(rt.backend, agent_id=me(), limit=limit, from_agent=from_agent,
-                                       awaiting_reply_only=awaiting_reply_only))
+        inbox = await api.inbox(rt.backend, agent_id=me(), limit=limit, from_agent=from_agent,
+                                awaiting_reply_only=awaiting_reply_only)
+        for m in inbox["messages"]:
+            m["message"] = clip(m["message"])
+        return Inbox(**inbox)
 
     async def a2a_request(
         to_agent: AgentArg,

@@ -25,7 +25,7 @@ from cortex_mcp.errors import ArgumentValidationError, CortexError
 @dataclass
 class Runtime:
     config: Config
-    backend: Backend
+    backend: Backend | None  # set for the server's lifetime (server.py); tools read it per call
 
     def space(self, memory_space_id: str | None) -> str:
         return memory_space_id or self.config.memory_space
@@ -35,6 +35,13 @@ class Runtime:
 
     def agent(self, agent_id: str | None) -> str | None:
         return agent_id or self.config.agent_id
+
+
+MAX_TEXT_CHARS = 2000  # every text a curated tool returns is bounded, so results stay token-cheap
+
+
+def clip(text: str) -> str:
+    return text if len(text) <= MAX_TEXT_CHARS else text[: MAX_TEXT_CHARS - 1] + "…"
 
 
 # What to do next for backend codes whose message is only the code itself.
@@ -59,13 +66,12 @@ HINTS = {
 def describe_error(exc: CortexError) -> str:
     """`CODE: message (field: x). Next: hint` — what an agent needs to correct the call."""
     message = exc.message.strip()
-    if message == exc.code:
-        message = exc.code.replace("_", " ").lower()
     if isinstance(exc, ArgumentValidationError):
         message = message.replace("\n", " ").replace("ArgumentValidationError: ", "")
-    text = f"{exc.code}: {message}"
-    if exc.field:
-        text += f" (field: {exc.field})"
+    text = message if message == exc.code else f"{exc.code}: {message}"
+    field = exc.field or ("limit" if "`take`" in message else None)  # Convex's take() names no field
+    if field:
+        text += f" (field: {field})"
     hint = exc.hint or HINTS.get(exc.code)
     if hint:
         text += f". Next: {hint}"

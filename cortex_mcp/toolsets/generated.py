@@ -114,13 +114,14 @@ def python_type(validator: val.Validator, name: str) -> Any:
 
 
 def _plain(value: Any) -> Any:
-    """Tool arguments back to contract JSON (nested models dump only what the caller set)."""
+    """Tool arguments back to contract JSON. A nested object keeps only the fields the caller gave
+    a value (null = absent); values inside `v.any()` fields pass through untouched."""
     if isinstance(value, BaseModel):
-        return {k: _plain(v) for k, v in value.model_dump(exclude_unset=True).items()}
+        return {
+            k: _plain(getattr(value, k)) for k in value.model_fields_set if getattr(value, k) is not None
+        }
     if isinstance(value, list):
         return [_plain(v) for v in value]
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
     return value
 
 
@@ -131,7 +132,8 @@ def make_tool(registrar: Registrar, fn: Function) -> None:
     for arg, validator in sorted(fn.args.fields.items(), key=lambda kv: isinstance(kv[1], val.Optional_)):
         t = python_type(validator, f"{tool_name(fn)}_{arg}")
         description = validator.description or arg
-        config_default = getattr(config, CONFIG_DEFAULTS.get(arg, ""), None) if arg in CONFIG_DEFAULTS else None
+        # Never default the target of a destructive call: deleting must name what it deletes.
+        config_default = None if fn.destructive or arg not in CONFIG_DEFAULTS else getattr(config, CONFIG_DEFAULTS[arg])
         required = not isinstance(validator, val.Optional_) and config_default is None
         if config_default is not None and not isinstance(validator, val.Optional_):
             defaults[arg] = config_default
@@ -154,7 +156,8 @@ def make_tool(registrar: Registrar, fn: Function) -> None:
     required_filters = NONEMPTY_FILTERS.get(fn.path, ())
 
     async def tool(**kwargs: Any) -> ToolResult:
-        args = {k.rstrip("_") if keyword.iskeyword(k.rstrip("_")) else k: _plain(v) for k, v in kwargs.items() if v is not None}
+        # kwargs arrive under their wire names (an alias like `from` included).
+        args = {k: _plain(v) for k, v in kwargs.items() if v is not None}
         if required_filters and not any(f in args for f in required_filters):
             raise CortexError(
                 f"refusing to delete with an empty filter: give at least one of {', '.join(required_filters)}",

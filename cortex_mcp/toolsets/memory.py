@@ -8,9 +8,8 @@ from pydantic import BaseModel, Field
 
 from cortex_mcp.api import memory as api
 from cortex_mcp.errors import CortexError
-from cortex_mcp.toolsets.base import Registrar
+from cortex_mcp.toolsets.base import Registrar, clip
 
-MAX_CONTENT_CHARS = 2000  # bound each returned text so recall stays token-cheap
 
 SpaceArg = Annotated[
     str | None, Field(description="Memory space to use (an isolated memory bank). Default: the server's memory space")
@@ -22,8 +21,11 @@ TagsArg = Annotated[list[str] | None, Field(description="Labels for filtering, e
 ImportanceArg = Annotated[float | None, Field(ge=0, le=100, description="0–100, how much this matters (default 50)")]
 
 
-def _clip(text: str) -> str:
-    return text if len(text) <= MAX_CONTENT_CHARS else text[: MAX_CONTENT_CHARS - 1] + "…"
+def _clip_messages(messages: list[dict] | None) -> list[dict] | None:
+    """Conversation messages with their text bounded like every other returned text."""
+    if messages is None:
+        return None
+    return [{**m, "content": clip(m["content"])} if isinstance(m.get("content"), str) else m for m in messages]
 
 
 class FactInput(BaseModel):
@@ -58,7 +60,7 @@ class Memory(BaseModel):
     def of(cls, doc: dict) -> "Memory":
         return cls(
             memory_id=doc["memoryId"],
-            content=_clip(doc["content"]),
+            content=clip(doc["content"]),
             importance=doc["importance"],
             tags=doc.get("tags", []),
             source_type=doc["sourceType"],
@@ -79,11 +81,17 @@ class StoredFact(BaseModel):
     superseded_fact_id: str | None = None
 
 
+class SkippedFact(BaseModel):
+    fact: str
+    error: str
+
+
 class RememberResult(BaseModel):
     memories: list[Memory] = Field(description="Stored memories (an exchange stores the user's message, and the agent's unless it was a mere acknowledgment)")
     conversation_id: str | None = Field(None, description="Conversation the exchange was appended to")
     message_ids: list[str] = Field(default_factory=list)
     facts: list[StoredFact] = Field(default_factory=list, description="Facts stored through belief revision")
+    skipped_facts: list[SkippedFact] = Field(default_factory=list, description="Facts the backend refused (the rest was stored)")
 
 
 class RecallItem(BaseModel):
@@ -174,6 +182,12 @@ def register(reg: Registrar) -> None:
                     code="INVALID_FORMAT",
                     field="content",
                 )
+            if conversation_id is not None:
+                raise CortexError(
+                    "conversation_id belongs to an exchange: give user_message and agent_response with it",
+                    code="INVALID_FORMAT",
+                    field="conversation_id",
+                )
             result = await api.remember_note(rt.backend, content=content, **common)
         elif user_message is not None or agent_response is not None:
             result = await api.remember_exchange(
@@ -203,6 +217,7 @@ def register(reg: Registrar) -> None:
                 for r in result.fact_revisions
                 if r.get("fact")
             ],
+            skipped_facts=[SkippedFact(**f) for f in result.skipped_facts],
         )
 
     async def recall(
@@ -238,7 +253,7 @@ def register(reg: Registrar) -> None:
                 RecallItem(
                     type=item["type"],
                     id=item["id"],
-                    content=_clip(item["content"]),
+                    content=clip(item["content"]),
                     score=item["score"],
                     importance=record.get("importance"),
                     confidence=record.get("confidence"),
@@ -249,7 +264,7 @@ def register(reg: Registrar) -> None:
                     conversation_id=(record.get("conversationRef") or record.get("sourceRef") or {}).get(
                         "conversationId"
                     ),
-                    source_messages=item.get("source_messages"),
+                    source_messages=_clip_messages(item.get("source_messages")),
                 )
             )
         return RecallResult(items=items, total_results=result["total_results"], query_time_ms=result["query_time_ms"])
@@ -297,7 +312,7 @@ def register(reg: Registrar) -> None:
         return MemoryDetail(
             **Memory.of(memory).model_dump(),
             previous_versions=len(memory.get("previousVersions", [])),
-            source_messages=memory.get("sourceMessages"),
+            source_messages=_clip_messages(memory.get("sourceMessages")),
             facts=memory.get("facts"),
         )
 

@@ -14,6 +14,7 @@ from cortex_mcp.errors import CortexError
 from cortex_mcp.toolsets.base import Registrar
 from cortex_mcp.toolsets.generated import register_module
 
+MAX_ITEMS_PER_LAYER = 200  # keeps a heavy user's dry run readable; `counts` has the full numbers
 UserIdArg = Annotated[str, Field(min_length=1, description="User id")]
 UserIdsArg = Annotated[list[str], Field(min_length=1, max_length=100, description="User ids (1–100, no repeats)")]
 
@@ -48,13 +49,16 @@ class UserDeletion(BaseModel):
     total: int = Field(description="Records deleted (or, in a dry run, that would be)")
     counts: dict[str, int] | None = Field(None, description="Per layer: conversations, memories, facts, ...")
     memory_space_ids: list[str] | None = None
-    items: dict[str, list[Any]] | None = Field(None, description="Every record, per layer")
+    items: dict[str, list[Any]] | None = Field(
+        None, description=f"The records per layer (ids; at most {MAX_ITEMS_PER_LAYER} per layer, see counts)"
+    )
     verification: Verification | None = None
 
     @classmethod
     def of(cls, r: dict) -> "UserDeletion":
         return cls(user_id=r["userId"], dry_run=r["dryRun"], deleted=r["deleted"], total=r["total"],
-                   counts=r.get("counts"), memory_space_ids=r.get("memorySpaceIds"), items=r.get("items"),
+                   counts=r.get("counts"), memory_space_ids=r.get("memorySpaceIds"),
+                   items={k: v[:MAX_ITEMS_PER_LAYER] for k, v in r["items"].items()} if r.get("items") else None,
                    verification=r.get("verification"))
 
 
@@ -73,14 +77,12 @@ def register(reg: Registrar) -> None:
     register_module(reg, "users")
     register_module(reg, "gdpr")
 
-    async def get_user(user_id: UserIdArg, create_if_missing: Annotated[bool, Field(description="Create an empty profile if none exists")] = False) -> Profile:
-        """Get a user's profile (the data stored about them)."""
-        if create_if_missing:
-            return Profile.of((await api.get_or_create(rt.backend, user_id=user_id))[0])
+    async def get_user(user_id: UserIdArg) -> Profile:
+        """Get a user's profile (the data stored about them). To create one, use update_user."""
         found = await api.get(rt.backend, user_id=user_id)
         if found is None:
             raise CortexError(f"User {user_id} has no profile", code="USER_NOT_FOUND", field="user_id",
-                              hint="Create it with update_user, or pass create_if_missing.")
+                              hint="Create it with update_user.")
         return Profile.of(found)
 
     async def update_user(
@@ -123,10 +125,10 @@ def register(reg: Registrar) -> None:
         """Export user profiles as JSON or CSV text."""
         return Export(format=format, content=await api.export(rt.backend, format=format, limit=limit))
 
-    reg.add(get_user, title="Get a user profile", read_only=False)
-    reg.add(update_user, title="Create or update a user profile", read_only=False, idempotent=True)
+    reg.add(get_user, title="Get a user profile", read_only=True)
+    reg.add(update_user, title="Create or update a user profile", read_only=False)
     reg.add(search_users, title="Search users", read_only=True)
-    reg.add(update_users, title="Update several users", read_only=False, idempotent=True)
+    reg.add(update_users, title="Update several users", read_only=False)
     reg.add(delete_user, title="Delete a user (GDPR cascade)", read_only=False, destructive=True, idempotent=True)
     reg.add(delete_users, title="Delete several users", read_only=False, destructive=True, idempotent=True)
     reg.add(export_users, title="Export users", read_only=True)

@@ -57,3 +57,34 @@ async def test_fact_tools_validate_input(client):
     assert "FACT_NOT_FOUND" in await fails(client, "get_fact_history", {"fact_id": "fact-0-none"})
     assert "as_of" in await fails(client, "search_facts", {"query": "x", "as_of": -5})
     assert (await ok(client, "search_facts", {"query": "x"}))["facts"] == []
+
+
+async def test_revision_still_finds_the_current_belief_among_many_facts(client):
+    for i in range(120):
+        await ok(client, "store_fact", {"fact": f"alex read book number {i}", "subject": "alex", "predicate": f"read book {i}"})
+    await ok(client, "store_fact", {"fact": "alex lives in Berlin", "subject": "alex", "predicate": "lives in"})
+    paris = await ok(client, "store_fact", {"fact": "alex lives in Paris", "subject": "alex", "predicate": "lives in"})
+    assert paris["action"] == "SUPERSEDE" and paris["superseded"]["fact"] == "alex lives in Berlin"
+    assert [f["fact"] for f in (await ok(client, "search_facts", {"query": "lives"}))["facts"]] == ["alex lives in Paris"]
+
+
+async def test_remember_checks_every_fact_before_writing_anything(client, backend):
+    from cortex_mcp.backends.base import call
+
+    text = await fails(client, "remember", {
+        "user_message": "I moved to Rome", "agent_response": "Rome is lovely this time of the year, enjoy it!",
+        "facts": [{"fact": "Alex lives in Rome"}, {"fact": "Alex is happy", "tags": [""]}],
+    })
+    assert "facts[1].tags" in text
+    assert await call(backend, "memories:count", {"memorySpaceId": "test-space"}) == 0
+    assert await call(backend, "facts:count", {"memorySpaceId": "test-space"}) == 0
+    assert await call(backend, "conversations:count", {"memorySpaceId": "test-space"}) == 0
+
+
+async def test_forget_removes_the_facts_remember_derived(client):
+    saved = await ok(client, "remember", {"content": "Alex switched to decaf", "facts": [{"fact": "Alex drinks decaf coffee", "subject": "Alex", "predicate": "drinks"}]})
+    assert (await ok(client, "search_facts", {"query": "decaf"}))["count"] == 1
+    result = await ok(client, "forget", {"memory_id": saved["memories"][0]["memory_id"]})
+    assert result["facts_deleted"] == 1 and result["fact_ids"] == [saved["facts"][0]["fact_id"]]
+    assert (await ok(client, "search_facts", {"query": "decaf"}))["count"] == 0
+    assert [i for i in (await ok(client, "recall", {"query": "decaf"}))["items"] if i["type"] == "fact"] == []

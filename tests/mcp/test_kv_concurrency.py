@@ -51,10 +51,10 @@ async def test_four_clients_two_processes_increment_one_key_to_exactly_1000(tmp_
 
 async def test_bulk_delete_tools_refuse_an_empty_filter(client, backend):
     await ok(client, "remember", {"content": "keep me"})
-    text = await fails(client, "memories_delete_many", {})
+    text = await fails(client, "memories_delete_many", {"memorySpaceId": "test-space"})
     assert "EMPTY_FILTER" in text and "userId" in text and "memories_purge_all" in text
     assert "EMPTY_FILTER" in await fails(client, "conversations_delete_many", {})
     assert "EMPTY_FILTER" in await fails(client, "immutable_purge_many", {})
     assert await call(backend, "memories:count", {"memorySpaceId": "test-space"}) == 1
-    deleted = await ok(client, "memories_delete_many", {"userId": "alex"})
+    deleted = await ok(client, "memories_delete_many", {"memorySpaceId": "test-space", "userId": "alex"})
     assert deleted["result"]["deleted"] == 1

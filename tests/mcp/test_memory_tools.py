@@ -131,3 +131,21 @@ def test_recall_searches_content_words_only():
     assert keyword_query("What is the name of the dog Alex adopted?") == "name dog Alex adopted"
     assert keyword_query("when was it?") == "when was it"  # nothing but function words: keep them
     assert keyword_query("") == ""
+
+
+async def test_recall_puts_the_best_match_first_even_when_less_important(client):
+    await ok(client, "remember", {"content": "the quarterly report is due", "importance": 95})
+    best = await ok(client, "remember", {"content": "quarterly tax report for the Lisbon office is due Friday", "importance": 10})
+    found = await ok(client, "recall", {"query": "Lisbon office tax report"})
+    assert found["items"][0]["id"] == best["memories"][0]["memory_id"]
+
+
+async def test_get_memory_with_its_conversation_and_facts(client):
+    saved = await ok(client, "remember", {
+        "user_message": "My bike is a green Brompton", "agent_response": "A green Brompton, folding and fast; noted for later rides.",
+        "facts": [{"fact": "Alex rides a green Brompton", "subject": "Alex", "predicate": "rides"}],
+    })
+    detail = await ok(client, "get_memory", {"memory_id": saved["memories"][0]["memory_id"], "include_conversation": True})
+    assert [m["content"] for m in detail["source_messages"]] == ["My bike is a green Brompton"]
+    assert [f["fact"] for f in detail["facts"]] == ["Alex rides a green Brompton"]
+    assert "conversation_id" in await fails(client, "remember", {"content": "x", "conversation_id": "conv-1-x"})

@@ -95,3 +95,12 @@ async def test_request_reply_between_two_server_processes(tmp_path):
             assert request["from_agent"] == "agent-a" and request["message"] == "Status of job 7?"
             await ok(b, "a2a_reply", {"request_id": request["request_id"], "message": "Job 7 finished"})
     assert result["reply"]["message"] == "Job 7 finished" and result["reply"]["from_agent"] == "agent-b"
+
+
+async def test_cli_refuses_a_bad_log_level(tmp_path):
+    result = await anyio.run_process(
+        [sys.executable, "-m", "cortex_mcp", "--db", str(tmp_path / "x.db")],
+        check=False,
+        env={**os.environ, "PYTHONPATH": str(ROOT), "CORTEX_LOG_LEVEL": "verbose"},
+    )
+    assert result.returncode == 2 and b"CORTEX_LOG_LEVEL" in result.stderr and result.stdout == b""

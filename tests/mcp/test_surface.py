@@ -71,3 +71,28 @@ async def test_generated_tool_validates_and_uses_config_defaults(client, backend
     assert "limit" in text
     text = await fails(client, "agents_purge_all", {"dryRun": True})
     assert "dryRun" in text
+
+
+async def test_destructive_tools_never_default_their_target(client):
+    """A delete must name what it deletes: config defaults fill only non-destructive calls."""
+    tools = {t.name: t for t in (await client.list_tools()).tools}
+    for name, target in [
+        ("gdpr_delete_user_data", "userId"),
+        ("agents_unregister", "agentId"),
+        ("memories_delete_many", "memorySpaceId"),
+        ("memory_spaces_delete_space", "memorySpaceId"),
+        ("fact_history_delete_by_user_id", "userId"),
+        ("users_delete_user_profile", "userId"),
+    ]:
+        assert target in tools[name].input_schema.get("required", []), name
+    assert "memorySpaceId" not in tools["memories_search"].input_schema.get("required", [])  # a read may default
+    assert "userId" in await fails(client, "gdpr_delete_user_data", {})
+
+
+async def test_a_server_without_a_backend_opens_one_per_session(tmp_path):
+    server = build_server(make_config(tmp_path))
+    for _ in range(2):  # e.g. two in-process sessions, one after the other
+        async with Client(server) as c:
+            await ok(c, "remember", {"content": "session note"})
+    async with Client(server) as c:
+        assert (await ok(c, "list_memories", {}))["total"] == 2

@@ -76,8 +76,7 @@ async def test_profiles_update_merge_search_bulk_export(client):
     rows = list(csv.DictReader(io.StringIO((await ok(client, "export_users", {"format": "csv"}))["content"])))
     assert {r["id"] for r in rows} == {"u1", "u2"} and json.loads(rows[0]["data"])["team"] == "core"
 
-    created_now = await ok(client, "get_user", {"user_id": "u3", "create_if_missing": True})
-    assert created_now["user_id"] == "u3"
+    assert "USER_NOT_FOUND" in await fails(client, "get_user", {"user_id": "u3"})
 
 
 async def test_bulk_delete_refuses_empty_or_duplicate_lists(client):
