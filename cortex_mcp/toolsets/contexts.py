@@ -118,4 +118,4 @@ def register(reg: Registrar) -> None:
 
     reg.add(create_context, title="Create a context", read_only=False)
     reg.add(get_context, title="Get a context chain", read_only=True)
-    reg.add(update_context, title="Update a context", read_only=False, idempotent=True)
+    reg.add(update_context, title="Update a context", read_only=False)

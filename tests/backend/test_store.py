@@ -64,3 +64,22 @@ def test_values_sqlite_cannot_keep_are_plain_errors_and_write_nothing(tmp_path, 
 
 def test_long_search_terms_are_cut_at_32_characters():
     assert store_module.search_terms("x" * 40 + " Ok") == ["x" * 32, "ok"]
+
+
+def test_where_filters_in_sql_on_indexed_fields_and_in_python_otherwise(tmp_path):
+    b = EmbeddedBackend(tmp_path / "w.db")
+    try:
+        b.call_sync("mutation", "memories:store", memory("a", sourceType="a2a"))
+        b.call_sync("mutation", "memories:store", memory("b"))
+        b.call_sync("mutation", "memories:store", memory("c", messageRole="user"))
+
+        def run(q):
+            return b.store.run(False, lambda tx: [d["content"] for d in q(tx).collect()])
+
+        assert run(lambda tx: tx.query("memories").where("sourceType", "a2a")) == ["a"]
+        assert b.store.run(False, lambda tx: tx.query("memories").where("sourceType", "tool").count()) == 2
+        assert run(lambda tx: tx.query("memories").where("messageRole", "user")) == ["c"]  # no column: Python
+        assert run(lambda tx: tx.query("memories").where("importance", True)) == []  # 50 is not true
+        assert run(lambda tx: tx.query("memories").where("importance", 50)) == ["a", "b", "c"]
+    finally:
+        b.store.close()

@@ -58,6 +58,20 @@ def _sql_value(value: Any) -> Any:
     return value
 
 
+def _lookup(doc: dict, field_path: str) -> Any:
+    value: Any = doc
+    for part in field_path.split("."):
+        value = value.get(part) if isinstance(value, dict) else None
+    return value
+
+
+def _js_equal(a: Any, b: Any) -> bool:
+    """`a === b` for JSON primitives: no bool/number mixing; objects never equal."""
+    if isinstance(a, (dict, list)) or isinstance(b, (dict, list)) or isinstance(a, bool) != isinstance(b, bool):
+        return False
+    return a == b and a is not None
+
+
 def _indexed_fields(table: Table) -> list[str]:
     seen: dict[str, None] = {}
     for fields in table.indexes.values():
@@ -154,6 +168,16 @@ class Query:
     def filter(self, predicate: Callable[[dict], bool]) -> "Query":
         self._filters.append(predicate)
         return self
+
+    def where(self, field_path: str, value: Any) -> "Query":
+        """Keep documents whose field equals `value` (JS `===` on a primitive). Done in SQL when
+        the field has a column (it is indexed somewhere), so no document is parsed to reject it."""
+        if isinstance(value, str) and field_path in _indexed_fields(self._table):
+            # json_extract yields TEXT only for JSON strings, so this is exact for a string value.
+            self._where.append(f'"{_column(field_path)}" = ?')
+            self._params.append(value)
+            return self
+        return self.filter(lambda doc: _js_equal(_lookup(doc, field_path), value))
 
     def _sql(self, select: str, limit: int | None = None) -> tuple[str, list[Any]]:
         direction = " DESC" if self._desc else ""

@@ -488,7 +488,7 @@ def search(tx: Tx, args: dict) -> Any:
 def list_(tx: Tx, args: dict) -> Any:
     q = _by_user_query(tx, args).order("desc")
     if truthy(args.get("sourceType")):
-        q = q.filter(lambda m: m["sourceType"] == args["sourceType"])
+        q = q.where("sourceType", args["sourceType"])
     return q.take(or_default(args.get("limit"), 100))
 
 
@@ -496,7 +496,7 @@ def list_(tx: Tx, args: dict) -> Any:
 def count(tx: Tx, args: dict) -> Any:
     q = _by_user_query(tx, args)
     if truthy(args.get("sourceType")):
-        q = q.filter(lambda m: m["sourceType"] == args["sourceType"])
+        q = q.where("sourceType", args["sourceType"])
     return q.count()
 
 
