@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from typing import Any, Protocol, runtime_checkable
 
-from cortex_mcp.contract.catalog import get_function
-from cortex_mcp.errors import FunctionNotFoundError
+from cortex_mcp.contract.catalog import Function, get_function
+from cortex_mcp.errors import FunctionNotFoundError, WrongKindError
 
 
 @runtime_checkable
@@ -23,6 +23,37 @@ class Backend(Protocol):
     async def action(self, path: str, args: dict[str, Any]) -> Any: ...
 
     async def aclose(self) -> None: ...
+
+
+class KindDispatch:
+    """query / mutation / action as one `_call(kind, path, args)`: what both backends share."""
+
+    async def _call(self, kind: str, path: str, args: dict[str, Any]) -> Any:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    async def query(self, path: str, args: dict[str, Any]) -> Any:
+        return await self._call("query", path, args)
+
+    async def mutation(self, path: str, args: dict[str, Any]) -> Any:
+        return await self._call("mutation", path, args)
+
+    async def action(self, path: str, args: dict[str, Any]) -> Any:
+        return await self._call("action", path, args)
+
+
+def check_call(kind: str, path: str, args: Any) -> Function:
+    """What a deployment refuses before running a function — unknown path, wrong endpoint, arguments
+    its validator rejects — refused the same way on every backend."""
+    fn = get_function(path)
+    if fn is None:
+        raise FunctionNotFoundError(path)
+    if fn.kind != kind:
+        raise WrongKindError(
+            f"Trying to execute {fn.module}.js:{fn.name} as {kind.capitalize()}, "
+            f"but it is defined as {fn.kind.capitalize()}."
+        )
+    fn.validate(args)
+    return fn
 
 
 def compact(**args: Any) -> dict[str, Any]:

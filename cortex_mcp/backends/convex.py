@@ -31,7 +31,7 @@ from typing import Any
 import anyio
 import httpx
 
-from cortex_mcp.contract.catalog import Function, get_function
+from cortex_mcp.backends.base import KindDispatch, check_call
 from cortex_mcp.errors import (
     ArgumentValidationError,
     BackendUnavailableError,
@@ -177,7 +177,7 @@ def _ssl_context() -> Any:
 
 
 
-class ConvexBackend:
+class ConvexBackend(KindDispatch):
     """A Convex deployment running the Cortex functions, over its HTTP API."""
 
     name = "convex"
@@ -209,37 +209,13 @@ class ConvexBackend:
             follow_redirects=False,
         )
 
-    # -- Backend protocol
-
-    async def query(self, path: str, args: dict[str, Any]) -> Any:
-        return await self._call("query", path, args)
-
-    async def mutation(self, path: str, args: dict[str, Any]) -> Any:
-        return await self._call("mutation", path, args)
-
-    async def action(self, path: str, args: dict[str, Any]) -> Any:
-        return await self._call("action", path, args)
-
     async def aclose(self) -> None:
         await self._client.aclose()
 
     # -- internals
 
-    def _check(self, kind: str, path: str, args: Any) -> Function:
-        """Everything the deployment would refuse before running the function, refused here."""
-        fn = get_function(path)
-        if fn is None:
-            raise FunctionNotFoundError(path)
-        if fn.kind != kind:
-            raise WrongKindError(
-                f"Trying to execute {fn.module}.js:{fn.name} as {kind.capitalize()}, "
-                f"but it is defined as {fn.kind.capitalize()}."
-            )
-        fn.validate(args)
-        return fn
-
     async def _call(self, kind: str, path: str, args: dict[str, Any]) -> Any:
-        self._check(kind, path, args)
+        check_call(kind, path, args)  # a mismatch fails here, before any request
         response = await self.send(kind, path, args)
         return self._outcome(path, response)
 

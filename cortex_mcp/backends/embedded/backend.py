@@ -8,13 +8,13 @@ from typing import Any
 
 import anyio
 
+from cortex_mcp.backends.base import KindDispatch, check_call
 from cortex_mcp.backends.embedded.handlers import load_handlers
 from cortex_mcp.backends.embedded.store import Store
-from cortex_mcp.contract.catalog import get_function
-from cortex_mcp.errors import FunctionNotFoundError, WrongKindError
+from cortex_mcp.errors import FunctionNotFoundError
 
 
-class EmbeddedBackend:
+class EmbeddedBackend(KindDispatch):
     name = "embedded"
 
     def __init__(self, path: str | Path):
@@ -25,30 +25,15 @@ class EmbeddedBackend:
 
     def call_sync(self, kind: str, path: str, args: Any) -> Any:
         """Dispatch one call on the current thread (the wire server and tests use this too)."""
-        fn = get_function(path)
         handler = self.handlers.get(path)
-        if fn is None or handler is None:
+        if handler is None:
             raise FunctionNotFoundError(path)
-        if fn.kind != kind:
-            raise WrongKindError(
-                f"Trying to execute {fn.module}.js:{fn.name} as {kind.capitalize()}, "
-                f"but it is defined as {fn.kind.capitalize()}."
-            )
-        fn.validate(args)
+        check_call(kind, path, args)
         args = copy.deepcopy(args)  # handlers may keep or mutate what they are given
         return self.store.run(kind != "query", lambda tx: handler(tx, args))
 
     async def _call(self, kind: str, path: str, args: Any) -> Any:
         return await anyio.to_thread.run_sync(self.call_sync, kind, path, args, limiter=self._limiter)
-
-    async def query(self, path: str, args: dict[str, Any]) -> Any:
-        return await self._call("query", path, args)
-
-    async def mutation(self, path: str, args: dict[str, Any]) -> Any:
-        return await self._call("mutation", path, args)
-
-    async def action(self, path: str, args: dict[str, Any]) -> Any:
-        return await self._call("action", path, args)
 
     async def aclose(self) -> None:
         self.store.close()
