@@ -14,7 +14,7 @@ import re
 from typing import Any
 
 from cortex_mcp.backends.embedded.handlers import handler
-from cortex_mcp.backends.embedded.js import js_slice, truthy, utf16_key
+from cortex_mcp.backends.embedded.js import js_slice, js_spread, js_trim, truthy, utf16_key
 from cortex_mcp.backends.embedded.store import Tx
 from cortex_mcp.errors import convex_error, plain_error
 from cortex_mcp.ids import rand
@@ -22,14 +22,12 @@ from cortex_mcp.ids import rand
 MAX_MESSAGE_BYTES = 102_400
 MAX_RECIPIENTS = 100
 
-# String.prototype.trim(): ECMAScript WhiteSpace and LineTerminator code points.
-_JS_WHITESPACE = "\t\n\v\f\r \u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000\ufeff"
 _PREFIX = re.compile(r"^(Sent to |Received from |Broadcast to |Broadcast from |Request to |Request from )[^:]+: ")
 _SYSTEM_TAGS = ("a2a", "sent", "received", "broadcast", "request", "pending")
 
 
 def _blank(text: str) -> bool:
-    return text.strip(_JS_WHITESPACE) == ""
+    return js_trim(text) == ""
 
 
 def _check_message(message: str) -> None:
@@ -43,15 +41,6 @@ def _check_message(message: str) -> None:
 def _check_importance(importance: Any) -> None:
     if importance < 0 or importance > 100:
         raise plain_error("INVALID_IMPORTANCE: Importance must be between 0 and 100")
-
-
-def _spread(value: Any) -> dict:
-    """The keys `{...value}` contributes to an object literal."""
-    if isinstance(value, dict):
-        return dict(value)
-    if isinstance(value, (str, list)):
-        return {str(i): item for i, item in enumerate(value)}
-    return {}
 
 
 def _extra_tags(metadata: Any) -> list:
@@ -174,7 +163,7 @@ def send(tx: Tx, args: dict) -> Any:
                     "toAgent": recipient,
                     "messageId": message_id,
                     "timestamp": now,
-                    **_spread(metadata),
+                    **js_spread(metadata),
                 },
                 "timestamp": now,
             },
@@ -186,7 +175,7 @@ def send(tx: Tx, args: dict) -> Any:
         base = _with_context(
             {"direction": direction, "fromAgent": sender, "toAgent": recipient, "messageId": message_id}, args
         )
-        return {**base, **_spread(metadata)}
+        return {**base, **js_spread(metadata)}
 
     common = {"importance": importance, "user_id": args.get("userId"), "conversation_ref": ref}
     sender_memory = _insert_memory(
@@ -310,7 +299,7 @@ def broadcast(tx: Tx, args: dict) -> Any:
                 "broadcastId": broadcast_id,
                 "broadcast": True,
                 "timestamp": now,
-                **_spread(metadata),
+                **js_spread(metadata),
             }
             conv_id = _append_to_conversation(
                 tx,
@@ -337,7 +326,7 @@ def broadcast(tx: Tx, args: dict) -> Any:
                 "broadcastId": broadcast_id,
                 "broadcast": True,
             }
-            return {**_with_context(base, args), **_spread(metadata)}
+            return {**_with_context(base, args), **js_spread(metadata)}
 
         common = {"importance": importance, "user_id": args.get("userId"), "conversation_ref": ref}
         sender_ids.append(

@@ -21,14 +21,10 @@ Deviations from upstream (each fixes an evident bug; see docs/parity.md):
 
 from __future__ import annotations
 
-import json
-import math
-from datetime import UTC, datetime, timedelta
-from decimal import Decimal
 from typing import Any
 
 from cortex_mcp.backends.embedded.handlers import handler
-from cortex_mcp.backends.embedded.js import or_default, truthy
+from cortex_mcp.backends.embedded.js import csv_field, js_iso, js_number, js_spread, js_stringify, or_default, truthy
 from cortex_mcp.backends.embedded.store import REMOVE, Query, Tx
 from cortex_mcp.errors import convex_error
 from cortex_mcp.ids import public_id
@@ -76,15 +72,6 @@ def _version(c: dict) -> Any:
 
 def _history(c: dict) -> list[dict]:
     return [*(c.get("previousVersions") or []), _snapshot(c)]
-
-
-def js_spread(value: Any) -> dict:
-    """The own enumerable keys `{...value}` contributes to an object literal."""
-    if isinstance(value, dict):
-        return dict(value)
-    if isinstance(value, (str, list)):
-        return {str(i): item for i, item in enumerate(value)}
-    return {}
 
 
 # -- tree walks (with a guard against cyclic hierarchies, which upstream loops on) ------------------
@@ -582,108 +569,24 @@ def export_contexts(tx: Tx, args: dict) -> Any:
     rows = q.collect()
     if args["format"] == "json":
         keys = _JSON_KEYS + (("version", "previousVersions") if args.get("includeVersionHistory") else ())
-        data = js_stringify([{k: c[k] for k in keys if k in c} for c in rows])
+        data = js_stringify([{k: c[k] for k in keys if k in c} for c in rows], 2)
     else:
         lines = [_CSV_HEADER]
         for c in rows:
             lines.append(
                 ",".join(
                     [
-                        _csv(c["contextId"]),
-                        _csv(c["memorySpaceId"]),
-                        _csv(c["purpose"]),
-                        _csv(c["status"]),
+                        csv_field(c["contextId"]),
+                        csv_field(c["memorySpaceId"]),
+                        csv_field(c["purpose"]),
+                        csv_field(c["status"]),
                         js_number(c["depth"]),
-                        _csv(c.get("parentId") or ""),
-                        _csv(c.get("userId") or ""),
-                        iso_time(c["createdAt"]),
-                        iso_time(c["updatedAt"]),
+                        csv_field(c.get("parentId") or ""),
+                        csv_field(c.get("userId") or ""),
+                        js_iso(c["createdAt"]),
+                        js_iso(c["updatedAt"]),
                     ]
                 )
             )
         data = "\n".join(lines)
     return {"format": args["format"], "data": data, "count": len(rows), "exportedAt": tx.now}
-
-
-def _csv(text: str) -> str:
-    """Deviation: RFC 4180 quoting where needed (upstream never quotes, so such rows broke)."""
-    if any(ch in text for ch in ',"\n\r'):
-        return '"' + text.replace('"', '""') + '"'
-    return text
-
-
-def iso_time(ms: Any) -> str:
-    """`new Date(ms).toISOString()`."""
-    when = datetime(1970, 1, 1, tzinfo=UTC) + timedelta(milliseconds=math.trunc(ms))
-    return when.strftime("%Y-%m-%dT%H:%M:%S.") + f"{when.microsecond // 1000:03d}Z"
-
-
-def js_number(value: Any) -> str:
-    """`String(number)`: ECMAScript Number::toString."""
-    if isinstance(value, int) and not isinstance(value, bool) and abs(value) < 10**21:
-        return str(value)
-    f = float(value)
-    if math.isnan(f):
-        return "NaN"
-    if math.isinf(f):
-        return "Infinity" if f > 0 else "-Infinity"
-    if f == 0:
-        return "0"
-    sign = "-" if f < 0 else ""
-    _, digits_t, exp = Decimal(repr(abs(f))).as_tuple()
-    digits = "".join(map(str, digits_t))
-    stripped = digits.rstrip("0")
-    exp += len(digits) - len(stripped)
-    digits = stripped
-    k = len(digits)
-    n = k + exp  # value = 0.digits × 10^n
-    if k <= n <= 21:
-        out = digits + "0" * (n - k)
-    elif 0 < n <= 21:
-        out = digits[:n] + "." + digits[n:]
-    elif -6 < n <= 0:
-        out = "0." + "0" * (-n) + digits
-    else:
-        e = n - 1
-        mantissa = digits if k == 1 else digits[0] + "." + digits[1:]
-        out = f"{mantissa}e{'+' if e >= 0 else '-'}{abs(e)}"
-    return sign + out
-
-
-def _js_keys(obj: dict) -> list[str]:
-    """JS own-key order: array-index keys ascending first, then the others in insertion order."""
-
-    def is_index(k: str) -> bool:
-        return k.isdigit() and k.isascii() and str(int(k)) == k and int(k) < 2**32 - 1
-
-    indices = sorted((k for k in obj if is_index(k)), key=int)
-    return indices + [k for k in obj if not is_index(k)]
-
-
-def js_stringify(value: Any, indent: str = "  ", level: int = 0) -> str:
-    """`JSON.stringify(value, null, 2)` (non-ASCII kept, JS number formatting, JS key order)."""
-    if value is None:
-        return "null"
-    if value is True:
-        return "true"
-    if value is False:
-        return "false"
-    if isinstance(value, (int, float)):
-        return js_number(value) if math.isfinite(value) else "null"
-    if isinstance(value, str):
-        return json.dumps(value, ensure_ascii=False)
-    inner = indent * (level + 1)
-    if isinstance(value, list):
-        if not value:
-            return "[]"
-        items = [inner + js_stringify(v, indent, level + 1) for v in value]
-        return "[\n" + ",\n".join(items) + "\n" + indent * level + "]"
-    if isinstance(value, dict):
-        if not value:
-            return "{}"
-        items = [
-            inner + json.dumps(k, ensure_ascii=False) + ": " + js_stringify(value[k], indent, level + 1)
-            for k in _js_keys(value)
-        ]
-        return "{\n" + ",\n".join(items) + "\n" + indent * level + "}"
-    return json.dumps(value, ensure_ascii=False)

@@ -1,139 +1,41 @@
 """Embedded handlers of the `conversations` module (spec/backend/conversations.md).
 
-Also home of the small JavaScript-compatible serialisation helpers (`js_number`, `js_stringify`,
-UTF-16 substring) that `conversations:search/exportConversations` and `immutable:search` need.
+Also home of `highlight`, the search snippet that `conversations:search` and `immutable:search` share.
 """
 
 from __future__ import annotations
 
-import json
-import math
-from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from cortex_mcp.backends.embedded.handlers import handler
-from cortex_mcp.backends.embedded.js import js_slice, or_default, truthy, utf16_key
+from cortex_mcp.backends.embedded.js import (
+    convex_key_order,
+    csv_field,
+    js_iso,
+    js_number,
+    js_slice,
+    js_stringify,
+    or_default,
+    truthy,
+    utf16_index_of,
+    utf16_key,
+    utf16_len,
+    utf16_substring,
+)
 from cortex_mcp.backends.embedded.store import Query, Tx
 from cortex_mcp.errors import convex_error
 from cortex_mcp.ids import public_id
 
-# -- JavaScript-compatible helpers -----------------------------------------------------------
 
-
-def js_number(x: Any) -> str:
-    """`String(x)` for a number: integral values without `.0`, JS exponent thresholds."""
-    if isinstance(x, int) and not isinstance(x, bool) and abs(x) < 10**21:
-        return str(x)
-    f = float(x)
-    if math.isnan(f):
-        return "NaN"
-    if math.isinf(f):
-        return "Infinity" if f > 0 else "-Infinity"
-    if f == 0:
-        return "0"
-    sign = "-" if f < 0 else ""
-    mantissa, _, exp = repr(abs(f)).partition("e")
-    int_part, _, frac_part = mantissa.partition(".")
-    digits = (int_part + frac_part).lstrip("0")
-    e10 = (int(exp) if exp else 0) - len(frac_part)
-    stripped = digits.rstrip("0")
-    e10 += len(digits) - len(stripped)
-    s, k = stripped, len(stripped)
-    n = e10 + k  # value = 0.s * 10^n
-    if k <= n <= 21:
-        return sign + s + "0" * (n - k)
-    if 0 < n <= 21:
-        return sign + s[:n] + "." + s[n:]
-    if -6 < n <= 0:
-        return sign + "0." + "0" * (-n) + s
-    e = n - 1
-    exp_text = ("+" if e > 0 else "-") + str(abs(e))
-    return sign + (s if k == 1 else s[0] + "." + s[1:]) + "e" + exp_text
-
-
-class JSObject(dict):
-    """A dict serialised in insertion order (an object literal built by a handler)."""
-
-
-def _is_array_index(key: str) -> bool:
-    return key.isdigit() and key.isascii() and str(int(key)) == key and int(key) < 2**32 - 1
-
-
-def js_keys(obj: dict) -> list[str]:
-    """Property order of a JS object read from Convex: integer-like keys first (numeric), the rest sorted."""
-    indexes = sorted((k for k in obj if _is_array_index(k)), key=int)
-    rest = [k for k in obj if not _is_array_index(k)]
-    if not isinstance(obj, JSObject):
-        rest.sort()
-    return indexes + rest
-
-
-def js_stringify(value: Any, indent: int | None = None, _level: int = 0) -> str:
-    """`JSON.stringify(value, null, indent)` for a value read from Convex (objects in stored key order)."""
-    if value is None:
-        return "null"
-    if value is True:
-        return "true"
-    if value is False:
-        return "false"
-    if isinstance(value, (int, float)):
-        return js_number(value) if math.isfinite(value) else "null"
-    if isinstance(value, str):
-        return json.dumps(value, ensure_ascii=False)
-    pad = "\n" + " " * (indent * (_level + 1)) if indent else ""
-    end = "\n" + " " * (indent * _level) if indent else ""
-    colon = ": " if indent else ":"
-    if isinstance(value, (list, tuple)):
-        if not value:
-            return "[]"
-        items = [js_stringify(x, indent, _level + 1) for x in value]
-        return "[" + pad + ("," + pad).join(items) + end + "]"
-    if isinstance(value, dict):
-        if not value:
-            return "{}"
-        items = [
-            json.dumps(k, ensure_ascii=False) + colon + js_stringify(value[k], indent, _level + 1)
-            for k in js_keys(value)
-        ]
-        return "{" + pad + ("," + pad).join(items) + end + "}"
-    return "null"
-
-
-def u16_len(text: str) -> int:
-    return len(text.encode("utf-16-le", "surrogatepass")) // 2
-
-
-def u16_find(haystack: str, needle: str) -> int:
-    """`haystack.indexOf(needle)` in UTF-16 code units."""
-    i = haystack.find(needle)
-    return -1 if i < 0 else u16_len(haystack[:i])
-
-
-def u16_substring(text: str, start: int, end: int) -> str:
-    """`text.substring(start, end)` with UTF-16 indexes (a split surrogate pair becomes U+FFFD)."""
-    data = text.encode("utf-16-le", "surrogatepass")
-    return data[2 * start : 2 * end].decode("utf-16-le", "replace")
+# -- search snippets -------------------------------------------------------------------------
 
 
 def highlight(original: str, query_lower: str) -> str | None:
     """Up to 30 code units of context either side of the first match; None when there is no match."""
-    i = u16_find(original.lower(), query_lower)
+    i = utf16_index_of(original.lower(), query_lower)
     if i < 0:
         return None
-    return u16_substring(original, max(0, i - 30), min(u16_len(original), i + u16_len(query_lower) + 30))
-
-
-def _iso(ms: Any) -> str:
-    """`new Date(ms).toISOString()`."""
-    t = datetime(1970, 1, 1, tzinfo=timezone.utc) + timedelta(milliseconds=math.trunc(ms))
-    return t.strftime("%Y-%m-%dT%H:%M:%S.") + f"{t.microsecond // 1000:03d}Z"
-
-
-def _csv_cell(text: str) -> str:
-    """RFC 4180 quoting, only where a cell needs it (upstream does not quote at all: see parity)."""
-    if any(c in text for c in ',"\n\r'):
-        return '"' + text.replace('"', '""') + '"'
-    return text
+    return utf16_substring(original, max(0, i - 30), min(utf16_len(original), i + utf16_len(query_lower) + 30))
 
 
 # -- lookups ---------------------------------------------------------------------------------
@@ -498,7 +400,7 @@ def search(tx: Tx, args: dict) -> Any:
         if truthy(end) and c["createdAt"] > end:
             continue
         matched = [m for m in c["messages"] if matches(m["content"])] if search_in != "metadata" else []
-        meta_match = search_in != "content" and matches(js_stringify(or_default(c.get("metadata"), {})))
+        meta_match = search_in != "content" and matches(js_stringify(convex_key_order(or_default(c.get("metadata"), {}))))
         if not matched and not meta_match:
             continue
         score = len(matched) / c["messageCount"] if matched and c["messageCount"] else 0
@@ -509,7 +411,7 @@ def search(tx: Tx, args: dict) -> Any:
             found = highlight(m["content"], query_lower)
             if found is None:
                 content = m["content"]
-                found = u16_substring(content, 0, 60) + ("..." if u16_len(content) > 60 else "")
+                found = utf16_substring(content, 0, 60) + ("..." if utf16_len(content) > 60 else "")
             highlights.append(found)
         results.append({"conversation": c, "matchedMessages": matched, "highlights": highlights, "score": score})
     results.sort(key=lambda r: r["score"], reverse=True)
@@ -528,38 +430,39 @@ def export_conversations(tx: Tx, args: dict) -> Any:
         and (not truthy(end) or c["createdAt"] <= end)
     ]
     with_meta = truthy(args.get("includeMetadata"))
+    stored = [convex_key_order(c) for c in rows]  # stored objects list their keys as Convex returns them
     if args["format"] == "json":
         items = []
-        for c in rows:
-            item = JSObject(
-                conversationId=c["conversationId"],
-                type=c["type"],
-                participants=c["participants"],
-                messages=c["messages"],
-                messageCount=c["messageCount"],
-                createdAt=c["createdAt"],
-                updatedAt=c["updatedAt"],
-            )
+        for c in stored:
+            item = {  # an object literal: its own keys stay in the order written here
+                "conversationId": c["conversationId"],
+                "type": c["type"],
+                "participants": c["participants"],
+                "messages": c["messages"],
+                "messageCount": c["messageCount"],
+                "createdAt": c["createdAt"],
+                "updatedAt": c["updatedAt"],
+            }
             if with_meta and truthy(c.get("metadata")):
                 item["metadata"] = c["metadata"]
             items.append(item)
-        data = js_stringify(items, indent=2)
+        data = js_stringify(items, 2)
     else:
         header = "conversationId,type,participants,messageCount,createdAt,updatedAt"
         header += ",metadata" if with_meta else ""
         lines = [header]
-        for c in rows:
+        for c in stored:
             cells = [
                 c["conversationId"],
                 c["type"],
                 js_stringify(c["participants"]),
                 js_number(c["messageCount"]),
-                _iso(c["createdAt"]),
-                _iso(c["updatedAt"]),
+                js_iso(c["createdAt"]),
+                js_iso(c["updatedAt"]),
             ]
             if with_meta:
                 cells.append(js_stringify(or_default(c.get("metadata"), {})))
-            lines.append(",".join(_csv_cell(cell) for cell in cells))
+            lines.append(",".join(csv_field(cell) for cell in cells))
         data = "\n".join(lines)
     return {"format": args["format"], "data": data, "count": len(rows), "exportedAt": tx.now}
 

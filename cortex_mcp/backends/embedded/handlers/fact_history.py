@@ -5,8 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from cortex_mcp.backends.embedded.handlers import handler
-from cortex_mcp.backends.embedded.handlers.facts import js_iso
-from cortex_mcp.backends.embedded.js import js_slice, truthy
+from cortex_mcp.backends.embedded.js import js_iso, js_slice, truthy
 from cortex_mcp.backends.embedded.store import Tx
 from cortex_mcp.ids import public_id
 

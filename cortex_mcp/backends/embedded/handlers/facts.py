@@ -15,12 +15,10 @@ Deviations from upstream (each fixes an evident bug; see docs/parity.md; marked 
 
 from __future__ import annotations
 
-import math
-from decimal import Decimal
 from typing import Any
 
 from cortex_mcp.backends.embedded.handlers import handler
-from cortex_mcp.backends.embedded.js import js_slice, truthy
+from cortex_mcp.backends.embedded.js import csv_field, js_iso, js_number, js_round, js_slice, js_stringify, truthy
 from cortex_mcp.backends.embedded.store import Tx
 from cortex_mcp.errors import convex_error, plain_error
 from cortex_mcp.ids import public_id
@@ -165,135 +163,6 @@ def _filtered(candidates: Any, args: dict) -> list[dict]:
     return [f for f in candidates if _passes(f, args)]
 
 
-# -- JavaScript output formatting (exportFacts) ------------------------------------------------
-
-
-def js_number(x: Any) -> str:
-    """`String(x)` for a JS number."""
-    if isinstance(x, bool):
-        return "true" if x else "false"
-    if isinstance(x, int):
-        x = float(x) if abs(x) >= 1e21 else x
-        if isinstance(x, int):
-            return str(x)
-    f = float(x)
-    if math.isnan(f):
-        return "NaN"
-    if math.isinf(f):
-        return "Infinity" if f > 0 else "-Infinity"
-    if f == 0:
-        return "0"
-    sign = "-" if f < 0 else ""
-    dec = Decimal(repr(abs(f))).normalize()
-    _, digit_tuple, exponent = dec.as_tuple()
-    digits = "".join(map(str, digit_tuple))
-    k = len(digits)
-    n = exponent + k  # position of the decimal point
-    if k <= n <= 21:
-        body = digits + "0" * (n - k)
-    elif 0 < n <= 21:
-        body = digits[:n] + "." + digits[n:]
-    elif -6 < n <= 0:
-        body = "0." + "0" * (-n) + digits
-    else:
-        e = n - 1
-        mantissa = digits if k == 1 else digits[0] + "." + digits[1:]
-        body = f"{mantissa}e{'+' if e >= 0 else '-'}{abs(e)}"
-    return sign + body
-
-
-def _js_string(s: str) -> str:
-    out = ['"']
-    for ch in s:
-        code = ord(ch)
-        if ch == '"':
-            out.append('\\"')
-        elif ch == "\\":
-            out.append("\\\\")
-        elif ch == "\n":
-            out.append("\\n")
-        elif ch == "\r":
-            out.append("\\r")
-        elif ch == "\t":
-            out.append("\\t")
-        elif ch == "\b":
-            out.append("\\b")
-        elif ch == "\f":
-            out.append("\\f")
-        elif code < 0x20 or 0xD800 <= code <= 0xDFFF:
-            out.append(f"\\u{code:04x}")
-        else:
-            out.append(ch)
-    out.append('"')
-    return "".join(out)
-
-
-def js_stringify(value: Any, indent: str = "  ", _level: int = 0) -> str:
-    """`JSON.stringify(value, null, 2)` for JSON values."""
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, (int, float)):
-        f = float(value)
-        return "null" if math.isnan(f) or math.isinf(f) else js_number(value)
-    if isinstance(value, str):
-        return _js_string(value)
-    inner = indent * (_level + 1)
-    outer = indent * _level
-    if isinstance(value, list):
-        if not value:
-            return "[]"
-        items = [inner + js_stringify(item, indent, _level + 1) for item in value]
-        return "[\n" + ",\n".join(items) + "\n" + outer + "]"
-    if isinstance(value, dict):
-        if not value:
-            return "{}"
-        items = [f"{inner}{_js_string(str(k))}: {js_stringify(val, indent, _level + 1)}" for k, val in value.items()]
-        return "{\n" + ",\n".join(items) + "\n" + outer + "}"
-    return "null"
-
-
-def _civil_from_days(z: int) -> tuple[int, int, int]:
-    """Days since 1970-01-01 -> (year, month, day), proleptic Gregorian (H. Hinnant)."""
-    z += 719468
-    era = z // 146097
-    doe = z - era * 146097
-    yoe = (doe - doe // 1460 + doe // 36524 - doe // 146096) // 365
-    y = yoe + era * 400
-    doy = doe - (365 * yoe + yoe // 4 - yoe // 100)
-    mp = (5 * doy + 2) // 153
-    d = doy - (153 * mp + 2) // 5 + 1
-    m = mp + 3 if mp < 10 else mp - 9
-    return (y + 1 if m <= 2 else y), m, d
-
-
-def js_iso(ms: Any) -> str:
-    """`new Date(ms).toISOString()`; a plain RangeError outside JS's date range."""
-    if not isinstance(ms, (int, float)) or isinstance(ms, bool) or math.isnan(ms) or abs(ms) > 8.64e15:
-        raise plain_error("RangeError: Invalid time value")
-    t = int(ms)  # TimeClip truncates toward zero
-    days, rem = divmod(t, 86_400_000)
-    year, month, day = _civil_from_days(days)
-    hh, rem = divmod(rem, 3_600_000)
-    mm, rem = divmod(rem, 60_000)
-    ss, msec = divmod(rem, 1000)
-    if 0 <= year <= 9999:
-        y = f"{year:04d}"
-    else:
-        y = f"{'+' if year > 0 else '-'}{abs(year):06d}"
-    return f"{y}-{month:02d}-{day:02d}T{hh:02d}:{mm:02d}:{ss:02d}.{msec:03d}Z"
-
-
-def _csv_raw(text: str) -> str:
-    # DEVIATION: upstream writes these columns unescaped, so a comma, quote or newline in a
-    # subject/predicate/object/tag shifts the columns; we quote such a field (RFC 4180).
-    # Fields without those characters are written exactly as upstream writes them.
-    if any(c in text for c in ',"\n\r'):
-        return '"' + text.replace('"', '""') + '"'
-    return text
-
-
 # -- mutations -------------------------------------------------------------------------------
 
 
@@ -412,7 +281,7 @@ def consolidate(tx: Tx, args: dict) -> Any:
         # other spaces included); we average the kept fact and the facts actually merged, once each.
         group = [kept["confidence"], *(f["confidence"] for f in merged.values())]
         average = sum(group) / len(group)
-        tx.patch(kept["_id"], {"confidence": math.floor(average + 0.5), "updatedAt": tx.now})
+        tx.patch(kept["_id"], {"confidence": js_round(average), "updatedAt": tx.now})
     # DEVIATION: upstream reports factIds.length - 1 whatever was found; we report the facts merged.
     return {"consolidated": True, "keptFactId": keep_id, "mergedCount": len(merged)}
 
@@ -512,7 +381,7 @@ def export_facts(tx: Tx, args: dict) -> Any:
     ]
     fmt = args["format"]
     if fmt == "json":
-        data = js_stringify(facts)
+        data = js_stringify(facts, 2)
     elif fmt == "jsonld":
         graph = []
         for f in facts:
@@ -533,20 +402,23 @@ def export_facts(tx: Tx, args: dict) -> Any:
             if truthy(f.get("validUntil")):
                 node["validThrough"] = js_iso(f["validUntil"])
             graph.append(node)
-        data = js_stringify({"@context": "https://schema.org/", "@graph": graph})
+        data = js_stringify({"@context": "https://schema.org/", "@graph": graph}, 2)
     else:
+        # DEVIATION: upstream writes the columns other than `fact` unescaped, so a comma, quote or
+        # newline in a subject/predicate/object/tag shifts the columns; we quote such a field (RFC 4180).
+        # Fields without those characters are written exactly as upstream writes them.
         lines = ["factId,fact,factType,subject,predicate,object,confidence,sourceType,tags,createdAt"]
         for f in facts:
             columns = [
-                _csv_raw(f["factId"]),
-                '"' + f["fact"].replace('"', '""') + '"',
+                csv_field(f["factId"]),
+                csv_field(f["fact"], always=True),
                 f["factType"],
-                _csv_raw(f.get("subject", "")),
-                _csv_raw(f.get("predicate", "")),
-                _csv_raw(f.get("object", "")),
+                csv_field(f.get("subject", "")),
+                csv_field(f.get("predicate", "")),
+                csv_field(f.get("object", "")),
                 js_number(f["confidence"]),
                 f["sourceType"],
-                _csv_raw(";".join(f["tags"])),
+                csv_field(";".join(f["tags"])),
                 js_iso(f["createdAt"]),
             ]
             lines.append(",".join(columns))

@@ -14,7 +14,7 @@ import math
 from typing import Any
 
 from cortex_mcp.backends.embedded.handlers import handler
-from cortex_mcp.backends.embedded.js import truthy
+from cortex_mcp.backends.embedded.js import js_spread, truthy
 from cortex_mcp.backends.embedded.store import Query, Tx
 from cortex_mcp.errors import convex_error, plain_error
 
@@ -154,15 +154,6 @@ def _scope_key(value: Any) -> str | None:
     return value if isinstance(value, str) and value else None
 
 
-def _spread(value: Any) -> dict:
-    """JavaScript object spread `{...value}`: objects copy, arrays/strings by index, the rest nothing."""
-    if isinstance(value, dict):
-        return dict(value)
-    if isinstance(value, (list, str)):
-        return {str(i): item for i, item in enumerate(value)}
-    return {}
-
-
 @handler("governance:setPolicy")
 def set_policy(tx: Tx, args: dict) -> Any:
     policy = args["policy"]
@@ -195,7 +186,7 @@ def set_agent_override(tx: Tx, args: dict) -> Any:
     # without an organizationId, which may be another memory space's override).
     base = _active_global(tx).first()
     base_policy = base["policy"] if base is not None else None
-    merged = {**_spread(base_policy), **_spread(args["overrides"]), "memorySpaceId": space}
+    merged = {**js_spread(base_policy), **js_spread(args["overrides"]), "memorySpaceId": space}
     _deactivate(tx, _active_for_space(tx, space).collect())  # upstream: the first active row only
     tx.insert(
         "governancePolicies",

@@ -6,11 +6,10 @@ not `||`, so an explicit 0 clears every synced item instead of falling back to 2
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 from cortex_mcp.backends.embedded.handlers import handler
-from cortex_mcp.backends.embedded.js import js_slice, or_default, truthy
+from cortex_mcp.backends.embedded.js import js_round, js_slice, or_default, truthy
 from cortex_mcp.backends.embedded.store import REMOVE, Tx
 from cortex_mcp.contract.validators import is_number
 from cortex_mcp.errors import plain_error
@@ -18,12 +17,6 @@ from cortex_mcp.errors import plain_error
 TABLE = "graphSyncQueue"
 MAX_ATTEMPTS = 3
 DEFAULT_CLEAR_AGE_MS = 24 * 60 * 60 * 1000
-
-
-def _js_round(x: float) -> int:
-    """Math.round: halves round toward +infinity."""
-    r = math.floor(x)
-    return int(r + 1 if x - r >= 0.5 else r)
 
 
 @handler("graphSync:queueForSync")
@@ -126,7 +119,7 @@ def get_sync_stats(tx: Tx, args: dict) -> Any:
         "unsynced": unsynced,
         "synced": synced,
         "failed": failed,
-        "avgSyncTimeMs": _js_round(sync_time_sum / sync_time_count) if sync_time_count else 0,
+        "avgSyncTimeMs": js_round(sync_time_sum / sync_time_count) if sync_time_count else 0,
         "syncLagMs": tx.now - oldest_pending if oldest_pending is not None else 0,
         "byTable": by_table,
     }

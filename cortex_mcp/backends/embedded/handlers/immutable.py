@@ -11,8 +11,8 @@ from __future__ import annotations
 from typing import Any
 
 from cortex_mcp.backends.embedded.handlers import handler
-from cortex_mcp.backends.embedded.handlers.conversations import highlight, js_keys, js_stringify
-from cortex_mcp.backends.embedded.js import js_slice, or_default, truthy
+from cortex_mcp.backends.embedded.handlers.conversations import highlight
+from cortex_mcp.backends.embedded.js import convex_key_order, js_own_keys, js_slice, js_stringify, or_default, truthy
 from cortex_mcp.backends.embedded.store import Query, Tx
 from cortex_mcp.errors import convex_error
 
@@ -226,7 +226,7 @@ def _highlights(data: Any, query_lower: str) -> list[str]:
     if isinstance(data, list):
         values = list(data)
     elif isinstance(data, dict):
-        values = [data[k] for k in js_keys(data)]
+        values = [data[k] for k in js_own_keys(data)]
     else:
         return []
     out = []
@@ -246,6 +246,7 @@ def search(tx: Tx, args: dict) -> Any:
     limit = or_default(args.get("limit"), 10)
     results = []
     for row in _filtered(tx, args):
-        if query_lower in js_stringify(row["data"]).lower():
-            results.append({"entry": row, "score": 1, "highlights": _highlights(row["data"], query_lower)})
+        data = convex_key_order(row["data"])  # as a Convex function reads it: object keys sorted
+        if query_lower in js_stringify(data).lower():
+            results.append({"entry": row, "score": 1, "highlights": _highlights(data, query_lower)})
     return js_slice(results, 0, limit)

@@ -13,15 +13,12 @@ none is given, `getAtTimestamp`'s superseded-at stamps).
 
 from __future__ import annotations
 
-import json
 import math
-import re
-from datetime import datetime, timedelta, timezone
 from operator import mul
 from typing import Any, Callable
 
 from cortex_mcp.backends.embedded.handlers import handler
-from cortex_mcp.backends.embedded.js import js_slice, or_default, truthy, utf16_len
+from cortex_mcp.backends.embedded.js import js_iso, js_number, js_slice, js_stringify, or_default, truthy, utf16_len
 from cortex_mcp.backends.embedded.store import REMOVE, Tx
 from cortex_mcp.contract.validators import is_number
 from cortex_mcp.errors import convex_error, plain_error
@@ -141,75 +138,6 @@ def _weighted(memory: dict, query_category: Any) -> float:
     if truthy(memory.get("enrichedContent")):
         score *= 1.1
     return score
-
-
-# -- JavaScript formatting for exportMemories ----------------------------------------------
-def js_number(x: Any) -> str:
-    """ECMAScript `Number.prototype.toString()` / JSON number text."""
-    f = float(x)
-    if math.isnan(f):
-        return "NaN"
-    if math.isinf(f):
-        return "Infinity" if f > 0 else "-Infinity"
-    if f == 0:
-        return "0"
-    if f.is_integer() and abs(f) < 2**53:
-        return str(int(f))
-    sign = "-" if f < 0 else ""
-    mantissa, _, exp = repr(abs(f)).partition("e")
-    int_part, _, frac = mantissa.partition(".")
-    digits = (int_part + frac).lstrip("0")
-    e10 = int(exp or 0) - len(frac)
-    stripped = digits.rstrip("0")
-    e10 += len(digits) - len(stripped)
-    s, k = stripped, len(stripped)
-    n = e10 + k
-    if k <= n <= 21:
-        return sign + s + "0" * (n - k)
-    if 0 < n <= 21:
-        return sign + s[:n] + "." + s[n:]
-    if -6 < n <= 0:
-        return sign + "0." + "0" * (-n) + s
-    e = n - 1
-    exp_text = ("+" if e >= 0 else "-") + str(abs(e))
-    return sign + (s if k == 1 else s[0] + "." + s[1:]) + "e" + exp_text
-
-
-_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
-
-
-def _js_string(text: str) -> str:
-    out = json.dumps(text, ensure_ascii=False)
-    return _LONE_SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", out)
-
-
-def js_stringify(value: Any, indent: str = "") -> str:
-    """`JSON.stringify(value, null, 2)`."""
-    if value is None or value is True or value is False:
-        return {None: "null", True: "true", False: "false"}[value]
-    if is_number(value):
-        f = float(value)
-        return "null" if math.isnan(f) or math.isinf(f) else js_number(value)
-    if isinstance(value, str):
-        return _js_string(value)
-    inner = indent + "  "
-    if isinstance(value, list):
-        if not value:
-            return "[]"
-        return "[\n" + ",\n".join(inner + js_stringify(x, inner) for x in value) + "\n" + indent + "]"
-    if isinstance(value, dict):
-        if not value:
-            return "{}"
-        items = ",\n".join(f"{inner}{_js_string(k)}: {js_stringify(x, inner)}" for k, x in value.items())
-        return "{\n" + items + "\n" + indent + "}"
-    raise TypeError(f"cannot stringify {type(value).__name__}")
-
-
-def js_iso(ms: Any) -> str:
-    """`new Date(ms).toISOString()`."""
-    whole = int(math.trunc(ms))
-    moment = datetime(1970, 1, 1, tzinfo=timezone.utc) + timedelta(milliseconds=whole)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{whole % 1000:03d}Z"
 
 
 # -- mutations -----------------------------------------------------------------------------
@@ -562,7 +490,7 @@ def export_memories(tx: Tx, args: dict) -> Any:
             if with_embeddings and isinstance(m.get("embedding"), list):
                 item["embedding"] = m["embedding"]
             items.append(item)
-        data = js_stringify(items)
+        data = js_stringify(items, 2)
     else:
         lines = ["memoryId,content,sourceType,importance,tags,createdAt"]
         for m in memories:

@@ -9,12 +9,21 @@ Deviations from upstream (see docs/parity.md):
 
 from __future__ import annotations
 
-import json
-import math
 from typing import Any
 
 from cortex_mcp.backends.embedded.handlers import handler
-from cortex_mcp.backends.embedded.js import js_lower, js_slice, or_default, truthy, utf16_key
+from cortex_mcp.backends.embedded.js import (
+    convex_key_order,
+    js_lower,
+    js_own_keys,
+    js_round,
+    js_slice,
+    js_spread,
+    js_stringify,
+    or_default,
+    truthy,
+    utf16_key,
+)
 from cortex_mcp.backends.embedded.store import Tx
 from cortex_mcp.errors import convex_error
 
@@ -58,87 +67,6 @@ def _has_participant(space: dict, participant_id: str) -> bool:
     return any(p["id"] == participant_id for p in space["participants"])
 
 
-# -- JavaScript helpers ----------------------------------------------------------------------
-
-
-def _is_array_index(key: str) -> bool:
-    """A key JavaScript orders first, numerically, in an object (canonical uint32 below 2**32-1)."""
-    return key.isascii() and key.isdigit() and (key == "0" or key[0] != "0") and int(key) < 2**32 - 1
-
-
-def _js_key_order(keys: list[str]) -> list[str]:
-    """Object key order in JS: array-index keys ascending, then the rest in insertion order."""
-    return sorted((k for k in keys if _is_array_index(k)), key=int) + [k for k in keys if not _is_array_index(k)]
-
-
-def _js_spread(value: Any) -> dict:
-    """The own enumerable keys `{...value}` contributes."""
-    if isinstance(value, dict):
-        return value
-    if isinstance(value, list):
-        return {str(i): item for i, item in enumerate(value)}
-    if isinstance(value, str):
-        return {str(i): ch for i, ch in enumerate(value)}
-    return {}  # null, undefined, numbers and booleans spread nothing
-
-
-def _js_number(value: int | float) -> str:
-    """`String(n)` / JSON.stringify of a number."""
-    if isinstance(value, float):
-        if math.isnan(value) or math.isinf(value):
-            return "null"
-        if value == 0:
-            return "0"
-    elif abs(value) < 10**21:
-        return str(value)
-    x = float(value)
-    sign = "-" if x < 0 else ""
-    mantissa, _, exp = repr(abs(x)).partition("e")
-    whole, _, frac = mantissa.partition(".")
-    digits = whole + frac
-    point = len(whole) + (int(exp) if exp else 0)
-    stripped = digits.lstrip("0")
-    point -= len(digits) - len(stripped)
-    d = stripped.rstrip("0") or "0"
-    k, n = len(d), point
-    if k <= n <= 21:
-        out = d + "0" * (n - k)
-    elif 0 < n <= 21:
-        out = d[:n] + "." + d[n:]
-    elif -6 < n <= 0:
-        out = "0." + "0" * -n + d
-    else:
-        e = n - 1
-        out = (d if k == 1 else d[0] + "." + d[1:]) + "e" + ("+" if e > 0 else "-") + str(abs(e))
-    return sign + out
-
-
-def _js_json(value: Any) -> str:
-    """JSON.stringify of a value read back from Convex (object keys sorted, index keys first)."""
-    if value is None:
-        return "null"
-    if value is True:
-        return "true"
-    if value is False:
-        return "false"
-    if isinstance(value, (int, float)):
-        return _js_number(value)
-    if isinstance(value, str):
-        return json.dumps(value, ensure_ascii=False)
-    if isinstance(value, list):
-        return "[" + ",".join(_js_json(item) for item in value) + "]"
-    if isinstance(value, dict):
-        keys = _js_key_order(sorted(value, key=utf16_key))
-        return "{" + ",".join(json.dumps(k, ensure_ascii=False) + ":" + _js_json(value[k]) for k in keys) + "}"
-    return "null"
-
-
-def _js_round(x: float) -> int:
-    """Math.round: halves round toward +infinity."""
-    r = math.floor(x)
-    return int(r + 1 if x - r >= 0.5 else r)
-
-
 def _importance_level(importance: float) -> str:
     for floor, level in ((90, "critical"), (70, "high"), (40, "medium"), (10, "low")):
         if importance >= floor:
@@ -151,7 +79,7 @@ def _top_tags(memories: list[dict], n: int) -> list[str]:
     for memory in memories:
         for tag in memory.get("tags", []):
             counts[tag] = counts.get(tag, 0) + 1
-    ordered = _js_key_order(list(counts))  # Object.entries order
+    ordered = js_own_keys(counts)  # Object.entries order
     return sorted(ordered, key=lambda tag: -counts[tag])[:n]  # stable, count descending
 
 
@@ -203,7 +131,7 @@ def remove_participant(tx: Tx, args: dict) -> Any:
 @handler("memorySpaces:archive")
 def archive(tx: Tx, args: dict) -> Any:
     space = _find_any(tx, args["memorySpaceId"])
-    metadata = {**_js_spread(space.get("metadata")), **_js_spread(args.get("metadata")), "archivedAt": tx.now}
+    metadata = {**js_spread(space.get("metadata")), **js_spread(args.get("metadata")), "archivedAt": tx.now}
     if "reason" in args:
         metadata["archiveReason"] = args["reason"]
     else:  # `archiveReason: undefined` drops the key, including one left by an earlier archive
@@ -352,7 +280,7 @@ def search(tx: Tx, args: dict) -> Any:
         if needle in js_lower(space["memorySpaceId"]):
             return True
         metadata = space.get("metadata")
-        return truthy(metadata) and needle in js_lower(_js_json(metadata))
+        return truthy(metadata) and needle in js_lower(js_stringify(convex_key_order(metadata)))
 
     found = [s for s in _filtered(tx, args, tenant=False) if matches(s)]
     return js_slice(found, 0, or_default(args.get("limit"), 50))
@@ -417,7 +345,7 @@ def _participant_stats(memories: list[dict], conversations: list[dict], facts: l
                 "factsExtracted": fact_counts.get(pid, 0),
                 "firstActive": min(m["createdAt"] for m in own),
                 "lastActive": max(or_default(m.get("updatedAt"), m["createdAt"]) for m in own),
-                "avgImportance": _js_round(sum(m["importance"] for m in own) / len(own)),
+                "avgImportance": js_round(sum(m["importance"] for m in own) / len(own)),
                 "topTags": _top_tags(own, 5),
             }
         )
