@@ -1,5 +1,6 @@
 """The SQLite document store itself: migrations, search order, limits, values it cannot keep."""
 
+import json
 import sqlite3
 
 import pytest
@@ -81,5 +82,37 @@ def test_where_filters_in_sql_on_indexed_fields_and_in_python_otherwise(tmp_path
         assert run(lambda tx: tx.query("memories").where("messageRole", "user")) == ["c"]  # no column: Python
         assert run(lambda tx: tx.query("memories").where("importance", True)) == []  # 50 is not true
         assert run(lambda tx: tx.query("memories").where("importance", 50)) == ["a", "b", "c"]
+    finally:
+        b.store.close()
+
+
+def test_vectors_live_beside_the_document_and_read_back_unchanged(tmp_path):
+    b = EmbeddedBackend(tmp_path / "vec.db")
+    try:
+        stored = b.call_sync("mutation", "memories:store", memory("v", embedding=[0.25, -1.5, 3.0]))
+        assert stored["embedding"] == [0.25, -1.5, 3.0]
+        raw = b.store.conn.execute("SELECT doc, v_embedding FROM memories").fetchone()
+        assert "embedding" not in raw[0] and raw[1] is not None  # not parsed with the JSON document
+        b.call_sync("mutation", "memories:finalizePartialMemory", {"memoryId": stored["memoryId"], "content": "v2", "metadata": None})
+        assert "embedding" not in b.call_sync("query", "memories:get", {"memorySpaceId": "s", "memoryId": stored["memoryId"]})
+        with pytest.raises(FunctionError) as err:
+            b.call_sync("mutation", "memories:store", memory("bad", embedding=[float("nan")]))
+        assert "NaN" in err.value.message
+    finally:
+        b.store.close()
+
+
+def test_a_document_written_before_vectors_moved_out_still_reads_and_ranks(tmp_path):
+    b = EmbeddedBackend(tmp_path / "legacy.db")
+    try:
+        stored = b.call_sync("mutation", "memories:store", memory("old", embedding=[1.0, 0.0]))
+        # what an older version wrote: the vector inside the JSON document, no blob
+        doc = json.loads(b.store.conn.execute("SELECT doc FROM memories").fetchone()[0])
+        doc["embedding"] = [1.0, 0.0]
+        b.store.conn.execute("UPDATE memories SET doc = ?, v_embedding = NULL", (json.dumps(doc),))
+        got = b.call_sync("query", "memories:get", {"memorySpaceId": "s", "memoryId": stored["memoryId"]})
+        assert got["embedding"] == [1.0, 0.0]
+        hits = b.call_sync("query", "memories:search", {"memorySpaceId": "s", "query": "x", "embedding": [1.0, 0.0]})
+        assert [h["content"] for h in hits] == ["old"] and hits[0]["_score"] == pytest.approx(1.0)
     finally:
         b.store.close()

@@ -25,6 +25,9 @@ class Table:
     fields: ObjectValidator
     indexes: dict[str, tuple[str, ...]]
     search: dict[str, SearchIndex] = field(default_factory=dict)
+    # Top-level number arrays kept as float64 blobs beside the JSON document (not inside it), so
+    # a brute-force vector scan reads them without parsing documents (store.py).
+    vectors: tuple[str, ...] = ()
 
 
 def _enum(*values: str):
@@ -46,8 +49,8 @@ _message = v.object(
 TABLES: dict[str, Table] = {}
 
 
-def _table(name: str, fields: dict, indexes: dict, search: dict | None = None) -> None:
-    TABLES[name] = Table(name, v.object(fields), {k: tuple(x) for k, x in indexes.items()}, search or {})
+def _table(name: str, fields: dict, indexes: dict, search: dict | None = None, vectors: tuple = ()) -> None:
+    TABLES[name] = Table(name, v.object(fields), {k: tuple(x) for k, x in indexes.items()}, search or {}, vectors)
 
 
 _table(
@@ -115,6 +118,7 @@ _table(
             "content", ("memorySpaceId", "tenantId", "sourceType", "userId", "agentId", "participantId")
         )
     },
+    vectors=("embedding",),
 )
 
 _table(

@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import json
 import logging
+import math
+from array import array
 import re
 import sqlite3
 import threading
@@ -83,10 +85,26 @@ def _indexed_fields(table: Table) -> list[str]:
     return list(seen)
 
 
+def _vector_column(field_path: str) -> str:
+    return "v_" + field_path
+
+
+def _select(table: Table, alias: str = "") -> str:
+    """The columns a document is decoded from: id, creation time, JSON, then its vector blobs."""
+    return ", ".join(f"{alias}{c}" for c in ("_id", "_creationTime", "doc", *map(_vector_column, table.vectors)))
+
+
+def _pack(vector: list) -> bytes:
+    return array("d", vector).tobytes()
+
+
 def _ddl(table: Table) -> list[str]:
     columns = ",\n  ".join(
-        f'"{_column(f)}" GENERATED ALWAYS AS (json_extract(doc, \'{_json_path(f)}\')) STORED'
-        for f in _indexed_fields(table)
+        [
+            f'"{_column(f)}" GENERATED ALWAYS AS (json_extract(doc, \'{_json_path(f)}\')) STORED'
+            for f in _indexed_fields(table)
+        ]
+        + [f'"{_vector_column(f)}" BLOB' for f in table.vectors]
     )
     statements = [
         f'CREATE TABLE IF NOT EXISTS "{table.name}" (\n  rowid INTEGER PRIMARY KEY,\n  _id TEXT NOT NULL UNIQUE,\n'
@@ -190,11 +208,11 @@ class Query:
 
     def __iter__(self) -> Iterator[dict]:
         unfiltered = not self._filters
-        sql, params = self._sql("_id, _creationTime, doc")
+        sql, params = self._sql(_select(self._table))
         cursor = self._tx.conn.execute(sql, params)
         while rows := cursor.fetchmany(256):
             for row in rows:
-                doc = _decode(row)
+                doc = _decode(row, self._table)
                 if unfiltered or all(f(doc) for f in self._filters):
                     yield doc
 
@@ -206,14 +224,25 @@ class Query:
         if limit == 0:
             return []
         if not self._filters:
-            sql, params = self._sql("_id, _creationTime, doc", limit)
-            return [_decode(r) for r in self._tx.conn.execute(sql, params)]
+            sql, params = self._sql(_select(self._table), limit)
+            return [_decode(r, self._table) for r in self._tx.conn.execute(sql, params)]
         out = []
         for doc in self:
             out.append(doc)
             if len(out) >= limit:
                 break
         return out
+
+    def vectors(self, field_path: str) -> Iterator[tuple[str, list[float] | None]]:
+        """`(_id, vector)` in index order without decoding documents: for brute-force scans.
+        Python filters do not apply here (they need the document)."""
+        column = _vector_column(field_path)
+        sql, params = self._sql(f"_id, {column}, CASE WHEN {column} IS NULL THEN json_extract(doc, '$.{field_path}') END")
+        for doc_id, blob, legacy in self._tx.conn.execute(sql, params):
+            if blob is not None:
+                yield doc_id, array("d", blob).tolist()
+            else:
+                yield doc_id, json.loads(legacy) if legacy is not None else None
 
     def first(self) -> dict | None:
         found = self.take(1)
@@ -226,8 +255,11 @@ class Query:
         return self._tx.conn.execute(sql.split(" ORDER BY")[0], params).fetchone()[0]
 
 
-def _decode(row: tuple) -> dict:
+def _decode(row: tuple, table: Table) -> dict:
     doc = json.loads(row[2])
+    for field_path, blob in zip(table.vectors, row[3:]):
+        if blob is not None:  # (a row written before vectors moved out keeps it in `doc`)
+            doc[field_path] = array("d", blob).tolist()
     doc["_id"] = row[0]
     doc["_creationTime"] = row[1]
     return doc
@@ -249,8 +281,8 @@ class Tx:
         table = table_of_id(doc_id) if isinstance(doc_id, str) else None
         if table is None:
             return None
-        row = self.conn.execute(f'SELECT _id, _creationTime, doc FROM "{table}" WHERE _id = ?', (doc_id,)).fetchone()
-        return _decode(row) if row else None
+        row = self.conn.execute(f'SELECT {_select(TABLES[table])} FROM "{table}" WHERE _id = ?', (doc_id,)).fetchone()
+        return _decode(row, TABLES[table]) if row else None
 
     def search(self, table: str, index: str, text: str, filters: dict[str, Any] | None = None, limit: int = 1024) -> list[dict]:
         """Full-text search ranked by BM25; a document matches if it holds any query term."""
@@ -266,11 +298,11 @@ class Tx:
             where.append(f't."{_column(name)}" IS ?')
             params.append(_sql_value(value))
         sql = (
-            f'SELECT t._id, t._creationTime, t.doc FROM "{table}__search_{index}" s '
+            f'SELECT {_select(TABLES[table], "t.")} FROM "{table}__search_{index}" s '
             f'JOIN "{table}" t ON t.rowid = s.rowid WHERE {" AND ".join(where)} '
             f'ORDER BY bm25("{table}__search_{index}"), t._creationTime DESC LIMIT {_sql_limit(limit)}'
         )
-        return [_decode(r) for r in self.conn.execute(sql, params)]
+        return [_decode(r, TABLES[table]) for r in self.conn.execute(sql, params)]
 
     # -- writes --------------------------------------------------------------------------
     def _require_writable(self) -> None:
@@ -307,9 +339,11 @@ class Tx:
         doc = {k: val for k, val in doc.items() if val is not REMOVE}
         self._validate(table, doc)
         doc_id = new_document_id(table)
+        names, values = _split_vectors(TABLES[table], doc)
+        columns = ", ".join(["_id", "_creationTime", "doc", *names])
         cur = self.conn.execute(
-            f'INSERT INTO "{table}"(_id, _creationTime, doc) VALUES (?, ?, ?)',
-            (doc_id, self._creation_time(table), _encode(doc)),
+            f'INSERT INTO "{table}"({columns}) VALUES ({", ".join("?" * (3 + len(names)))})',
+            (doc_id, self._creation_time(table), *values),
         )
         self._index_search(table, cur.lastrowid, doc)
         return doc_id
@@ -320,7 +354,9 @@ class Tx:
         doc = {k: val for k, val in doc.items() if not k.startswith("_") and val is not REMOVE}
         self._validate(table, doc)
         rowid = self._rowid(table, doc_id)
-        self.conn.execute(f'UPDATE "{table}" SET doc = ? WHERE rowid = ?', (_encode(doc), rowid))
+        names, values = _split_vectors(TABLES[table], doc)
+        assignments = ", ".join(f"{c} = ?" for c in ("doc", *names))
+        self.conn.execute(f'UPDATE "{table}" SET {assignments} WHERE rowid = ?', (*values, rowid))
         self._index_search(table, rowid, doc)
 
     def patch(self, doc_id: str, fields: dict) -> None:
@@ -352,6 +388,18 @@ class Tx:
         if row is None:
             raise plain_error(f"Delete on nonexistent document ID {doc_id}")
         return row[0]
+
+
+def _split_vectors(table: Table, doc: dict) -> tuple[list[str], list[Any]]:
+    """Column names and values for a write: the JSON document without its vector fields, then
+    each vector field as a blob (None when absent)."""
+    names = [f'"{_vector_column(f)}"' for f in table.vectors]
+    for f in table.vectors:
+        if f in doc and not all(math.isfinite(x) for x in doc[f]):
+            raise plain_error("NaN and Infinity cannot be stored in a document")
+    blobs = [_pack(doc[f]) if f in doc else None for f in table.vectors]
+    body = {k: val for k, val in doc.items() if k not in table.vectors}
+    return names, [_encode(body), *blobs]
 
 
 def _encode(doc: dict) -> str:
@@ -406,6 +454,9 @@ class Store:
         ).fetchone()
         if existed:
             have = {row[1] for row in self.conn.execute(f'PRAGMA table_xinfo("{table.name}")')}
+            for field_path in table.vectors:
+                if _vector_column(field_path) not in have:
+                    self.conn.execute(f'ALTER TABLE "{table.name}" ADD COLUMN "{_vector_column(field_path)}" BLOB')
             for field_path in _indexed_fields(table):
                 if _column(field_path) not in have:
                     self.conn.execute(

@@ -375,22 +375,30 @@ def _keyword_search(tx: Tx, args: dict, limit: Any) -> list[dict]:
 
 
 def _semantic_search(tx: Tx, args: dict, limit: Any) -> list[dict]:
+    """Brute-force cosine ranking (the contract): scores come from the stored vectors alone; only
+    the documents that can reach the result are read, best first, until `limit` pass the filters."""
     vector = args["embedding"]
     vector_norm = math.sqrt(sum(map(mul, vector, vector)))
-    keep = _post_filter(args, include_source_type=True)
-    scored: list[dict] = []
-    for memory in tx.query(TABLE).index("by_memorySpace", args["memorySpaceId"]):
-        embedding = memory.get("embedding")
+    ranked: list[tuple[float, str]] = []
+    for doc_id, embedding in tx.query(TABLE).index("by_memorySpace", args["memorySpaceId"]).vectors("embedding"):
         if not embedding:
-            continue
-        if keep is not None and not keep(memory):
             continue
         score = _cosine(vector, vector_norm, embedding)
         if math.isnan(score) or score < 0:
             continue
+        ranked.append((score, doc_id))
+    ranked.sort(key=lambda pair: pair[0], reverse=True)  # stable, as Array.prototype.sort
+    keep = _post_filter(args, include_source_type=True)
+    bound = math.trunc(limit) if limit > 0 else None  # js_slice of a negative limit needs every match
+    scored: list[dict] = []
+    for score, doc_id in ranked:
+        memory = tx.get(doc_id)
+        if keep is not None and not keep(memory):
+            continue
         memory["_score"] = score
         scored.append(memory)
-    scored.sort(key=lambda m: m["_score"], reverse=True)  # stable, as Array.prototype.sort
+        if bound is not None and len(scored) >= bound:
+            break
     results = js_slice(scored, 0, limit)
     category = args.get("queryCategory")
     for memory in results:
