@@ -124,6 +124,17 @@ def _insert_memory(
     return memory_id
 
 
+def _check_pair(sender: str, recipient: str, message: str, noun: str) -> None:
+    """The validation `send` and `request` share, in the spec's order."""
+    if _blank(sender):
+        raise plain_error("INVALID_AGENT_ID: 'from' agent ID is required")
+    if _blank(recipient):
+        raise plain_error("INVALID_AGENT_ID: 'to' agent ID is required")
+    _check_message(message)
+    if sender == recipient:
+        raise plain_error(f"SAME_AGENT_COMMUNICATION: Cannot send {noun} to self")
+
+
 def _with_context(base: dict, args: dict) -> dict:
     if "contextId" in args:
         base["contextId"] = args["contextId"]
@@ -133,13 +144,7 @@ def _with_context(base: dict, args: dict) -> dict:
 @handler("a2a:send")
 def send(tx: Tx, args: dict) -> Any:
     sender, recipient, message = args["from"], args["to"], args["message"]
-    if _blank(sender):
-        raise plain_error("INVALID_AGENT_ID: 'from' agent ID is required")
-    if _blank(recipient):
-        raise plain_error("INVALID_AGENT_ID: 'to' agent ID is required")
-    _check_message(message)
-    if sender == recipient:
-        raise plain_error("SAME_AGENT_COMMUNICATION: Cannot send message to self")
+    _check_pair(sender, recipient, message, "message")
     importance = args.get("importance", 60)
     _check_importance(importance)
     metadata = args.get("metadata")
@@ -206,13 +211,7 @@ def send(tx: Tx, args: dict) -> Any:
 @handler("a2a:request")
 def request(tx: Tx, args: dict) -> Any:
     sender, recipient, message = args["from"], args["to"], args["message"]
-    if _blank(sender):
-        raise plain_error("INVALID_AGENT_ID: 'from' agent ID is required")
-    if _blank(recipient):
-        raise plain_error("INVALID_AGENT_ID: 'to' agent ID is required")
-    _check_message(message)
-    if sender == recipient:
-        raise plain_error("SAME_AGENT_COMMUNICATION: Cannot send request to self")
+    _check_pair(sender, recipient, message, "request")
     timeout = args.get("timeout", 30000)
     if timeout < 1000 or timeout > 300000:
         raise plain_error("INVALID_TIMEOUT: Timeout must be between 1000ms and 300000ms")

@@ -95,6 +95,13 @@ def _user_or_source(user_id: Any) -> Callable[[dict], bool] | None:
     return lambda m: m.get("userId") == user_id or m.get("sourceUserId") == user_id
 
 
+def _space_query(tx: Tx, args: dict):
+    """The space's memories, filtered by `userId` matching `userId` or `sourceUserId` (if given)."""
+    q = tx.query(TABLE).index("by_memorySpace", args["memorySpaceId"])
+    by_user = _user_or_source(args.get("userId"))
+    return q if by_user is None else q.filter(by_user)
+
+
 def _by_user_query(tx: Tx, args: dict):
     """Memories of the space, narrowed by `memory.userId` through its index when the filter is set."""
     q = tx.query(TABLE)
@@ -259,12 +266,9 @@ def _snapshot_entry(memory: dict) -> dict:
 
 @handler("memories:deleteMany")
 def delete_many(tx: Tx, args: dict) -> Any:
-    q = tx.query(TABLE).index("by_memorySpace", args["memorySpaceId"])
-    by_user = _user_or_source(args.get("userId"))
-    if by_user is not None:
-        q = q.filter(by_user)
+    q = _space_query(tx, args)
     if truthy(args.get("sourceType")):
-        q = q.filter(lambda m: m["sourceType"] == args["sourceType"])
+        q = q.where("sourceType", args["sourceType"])
     matches = q.collect()
     for memory in matches:
         tx.delete(memory["_id"])
@@ -295,7 +299,7 @@ def purge_all(tx: Tx, args: dict) -> Any:
 def update_many(tx: Tx, args: dict) -> Any:
     q = _by_user_query(tx, args)
     if truthy(args.get("sourceType")):
-        q = q.filter(lambda m: m["sourceType"] == args["sourceType"])
+        q = q.where("sourceType", args["sourceType"])
     matches = q.collect()
     patch: dict[str, Any] = {"updatedAt": tx.now}
     for key in ("importance", "tags"):
@@ -478,11 +482,7 @@ def get_at_timestamp(tx: Tx, args: dict) -> Any:
 
 @handler("memories:exportMemories")
 def export_memories(tx: Tx, args: dict) -> Any:
-    q = tx.query(TABLE).index("by_memorySpace", args["memorySpaceId"])
-    by_user = _user_or_source(args.get("userId"))
-    if by_user is not None:
-        q = q.filter(by_user)
-    memories = q.collect()
+    memories = _space_query(tx, args).collect()
     if args["format"] == "json":
         with_embeddings = args.get("includeEmbeddings") is True
         items = []
