@@ -206,7 +206,13 @@ async def remember_exchange(
 
     message_ids: list[str] = []
     if "conversations" not in skip:
-        if await call(backend, "conversations:get", {"conversationId": conversation_id}) is None:
+        exists = await call(backend, "conversations:get", {"conversationId": conversation_id}) is not None
+        if not exists and not user_id:
+            # A user-agent conversation needs a user (upstream §14.10): an agent-only exchange
+            # is kept as memories only, unless it continues an existing conversation.
+            skip.add("conversations")
+    if "conversations" not in skip:
+        if not exists:
             participants = compact(userId=user_id, agentId=agent_id, participantId=participant_id)
             await call(
                 backend,

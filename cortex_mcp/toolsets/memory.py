@@ -164,7 +164,8 @@ def register(reg: Registrar) -> None:
 
         Use for preferences, decisions, facts about the user or project, and exchanges worth
         keeping. Give `content` for a standalone note, or `user_message` + `agent_response` for
-        an exchange (kept as conversation messages plus searchable memories). Returns the ids.
+        an exchange (kept as conversation messages plus searchable memories; without a user id,
+        as memories only). Returns the ids.
         """
         common = dict(
             memory_space_id=rt.space(memory_space_id),

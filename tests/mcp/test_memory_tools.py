@@ -149,3 +149,17 @@ async def test_get_memory_with_its_conversation_and_facts(client):
     assert [m["content"] for m in detail["source_messages"]] == ["My bike is a green Brompton"]
     assert [f["fact"] for f in detail["facts"]] == ["Alex rides a green Brompton"]
     assert "conversation_id" in await fails(client, "remember", {"content": "x", "conversation_id": "conv-1-x"})
+
+
+async def test_exchange_without_any_user_is_kept_as_memories(backend, tmp_path):
+    from mcp import Client
+
+    from cortex_mcp.server import build_server
+    from tests.mcp.conftest import make_config
+
+    async with Client(build_server(make_config(tmp_path, user_id=None), backend=backend)) as c:
+        saved = await ok(c, "remember", {"user_message": "deploy on friday", "agent_response": "Friday deploys are risky; I will draft the rollout checklist."})
+        assert saved["conversation_id"] is None and saved["message_ids"] == []
+        assert [m["message_role"] for m in saved["memories"]] == ["user", "agent"]
+        found = await ok(c, "recall", {"query": "friday deploy"})
+        assert {i["id"] for i in found["items"]} == {m["memory_id"] for m in saved["memories"]}
