@@ -52,6 +52,8 @@ def js_spread(value: Any) -> dict:
 
 def _slice_index(i: Any, length: int) -> int:
     """A `slice` bound: truncated, negative from the end, clamped to [0, length]."""
+    if math.isinf(i):
+        return length if i > 0 else 0
     i = math.trunc(i)
     if i < 0:
         return max(length + i, 0)

@@ -31,7 +31,9 @@ from cortex_mcp.ids import new_document_id, table_of_id
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 1
+# 2: vector fields moved out of the JSON document into blob columns (an older build must not
+# open such a file: it would read and write embeddings in the wrong place).
+SCHEMA_VERSION = 2
 BUSY_TIMEOUT_MS = 30_000
 
 
@@ -95,7 +97,13 @@ def _select(table: Table, alias: str = "") -> str:
 
 
 def _pack(vector: list) -> bytes:
-    return array("d", vector).tobytes()
+    try:
+        floats = [float(x) for x in vector]  # an int too large for a float raises OverflowError
+    except OverflowError:
+        floats = [math.inf]
+    if not all(map(math.isfinite, floats)):
+        raise plain_error("NaN and Infinity cannot be stored in a document")
+    return array("d", floats).tobytes()
 
 
 def _ddl(table: Table) -> list[str]:
@@ -236,13 +244,9 @@ class Query:
     def vectors(self, field_path: str) -> Iterator[tuple[str, list[float] | None]]:
         """`(_id, vector)` in index order without decoding documents: for brute-force scans.
         Python filters do not apply here (they need the document)."""
-        column = _vector_column(field_path)
-        sql, params = self._sql(f"_id, {column}, CASE WHEN {column} IS NULL THEN json_extract(doc, '$.{field_path}') END")
-        for doc_id, blob, legacy in self._tx.conn.execute(sql, params):
-            if blob is not None:
-                yield doc_id, array("d", blob).tolist()
-            else:
-                yield doc_id, json.loads(legacy) if legacy is not None else None
+        sql, params = self._sql(f"_id, {_vector_column(field_path)}")
+        for doc_id, blob in self._tx.conn.execute(sql, params):
+            yield doc_id, None if blob is None else array("d", blob).tolist()
 
     def first(self) -> dict | None:
         found = self.take(1)
@@ -258,7 +262,7 @@ class Query:
 def _decode(row: tuple, table: Table) -> dict:
     doc = json.loads(row[2])
     for field_path, blob in zip(table.vectors, row[3:]):
-        if blob is not None:  # (a row written before vectors moved out keeps it in `doc`)
+        if blob is not None:
             doc[field_path] = array("d", blob).tolist()
     doc["_id"] = row[0]
     doc["_creationTime"] = row[1]
@@ -394,9 +398,6 @@ def _split_vectors(table: Table, doc: dict) -> tuple[list[str], list[Any]]:
     """Column names and values for a write: the JSON document without its vector fields, then
     each vector field as a blob (None when absent)."""
     names = [f'"{_vector_column(f)}"' for f in table.vectors]
-    for f in table.vectors:
-        if f in doc and not all(math.isfinite(x) for x in doc[f]):
-            raise plain_error("NaN and Infinity cannot be stored in a document")
     blobs = [_pack(doc[f]) if f in doc else None for f in table.vectors]
     body = {k: val for k, val in doc.items() if k not in table.vectors}
     return names, [_encode(body), *blobs]
@@ -437,6 +438,8 @@ class Store:
                     raise RuntimeError(f"{self.path} was written by a newer cortex-mcp (schema {row[0]})")
                 for table in TABLES.values():
                     self._create_or_upgrade(table)
+                    if row is not None and int(row[0]) < 2:
+                        self._move_vectors_out(table)
                 self.conn.execute(
                     "INSERT OR REPLACE INTO _meta(key, value) VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),)
                 )
@@ -479,6 +482,20 @@ class Store:
                 f"SELECT rowid, json_extract(doc, '{_json_path(field_path)}') FROM \"{table.name}\" "
                 f"WHERE json_type(doc, '{_json_path(field_path)}') = 'text'"
             )
+
+    def _move_vectors_out(self, table: Table) -> None:
+        """Schema 1 -> 2: vectors that still sit inside JSON documents move to their blob columns."""
+        for field_path in table.vectors:
+            rows = self.conn.execute(
+                f'SELECT rowid, doc FROM "{table.name}" WHERE json_type(doc, \'$.{field_path}\') = \'array\''
+            ).fetchall()
+            for rowid, text in rows:
+                doc = json.loads(text)
+                vector = doc.pop(field_path)
+                self.conn.execute(
+                    f'UPDATE "{table.name}" SET doc = ?, "{_vector_column(field_path)}" = ? WHERE rowid = ?',
+                    (_encode(doc), _pack(vector), rowid),
+                )
 
     def _begin(self, immediate: bool) -> None:
         # busy_timeout covers most waits; this loop covers the rare immediate SQLITE_BUSY.

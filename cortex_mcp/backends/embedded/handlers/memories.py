@@ -393,7 +393,8 @@ def _semantic_search(tx: Tx, args: dict, limit: Any) -> list[dict]:
         ranked.append((score, doc_id))
     ranked.sort(key=lambda pair: pair[0], reverse=True)  # stable, as Array.prototype.sort
     keep = _post_filter(args, include_source_type=True)
-    bound = math.trunc(limit) if limit > 0 else None  # js_slice of a negative limit needs every match
+    # js_slice of a negative (or infinite) limit needs every match
+    bound = math.trunc(limit) if 0 < limit < math.inf else None
     scored: list[dict] = []
     for score, doc_id in ranked:
         memory = tx.get(doc_id)
