@@ -381,6 +381,12 @@ class Tx:
         self.conn.execute(f'DELETE FROM "{table}" WHERE rowid = ?', (rowid,))
         self._index_search(table, rowid, None)
 
+    def delete_all(self, docs: list[dict]) -> int:
+        """Delete every given document; returns how many were deleted."""
+        for doc in docs:
+            self.delete(doc["_id"])
+        return len(docs)
+
     def _table_for(self, doc_id: str) -> str:
         table = table_of_id(doc_id) if isinstance(doc_id, str) else None
         if table is None:

@@ -60,7 +60,16 @@ def conversation_id(a: str, b: str) -> str:
     return f"a2a-conv-{first}-{second}"
 
 
-def _append_to_conversation(tx: Tx, sender: str, recipient: str, message: dict) -> str:
+def _append_to_conversation(tx: Tx, sender: str, recipient: str, acid_id: str, text: str, metadata: dict) -> str:
+    """Append the agent message to the pair's A2A conversation (created on first use); its id."""
+    message = {
+        "id": acid_id,
+        "role": "agent",
+        "content": text,
+        "participantId": sender,
+        "metadata": metadata,
+        "timestamp": tx.now,
+    }
     conv_id = conversation_id(sender, recipient)
     conv = tx.query("conversations").index("by_conversationId", conv_id).first()
     if conv is None:
@@ -154,25 +163,14 @@ def send(tx: Tx, args: dict) -> Any:
     ref = None
     if args.get("trackConversation") is not False:
         acid_id = f"a2a-acid-{now}-{rand(9)}"
-        conv_id = _append_to_conversation(
-            tx,
-            sender,
-            recipient,
-            {
-                "id": acid_id,
-                "role": "agent",
-                "content": message,
-                "participantId": sender,
-                "metadata": {
-                    "fromAgent": sender,
-                    "toAgent": recipient,
-                    "messageId": message_id,
-                    "timestamp": now,
-                    **js_spread(metadata),
-                },
-                "timestamp": now,
-            },
-        )
+        conv_meta = {
+            "fromAgent": sender,
+            "toAgent": recipient,
+            "messageId": message_id,
+            "timestamp": now,
+            **js_spread(metadata),
+        }
+        conv_id = _append_to_conversation(tx, sender, recipient, acid_id, message, conv_meta)
         ref = {"conversationId": conv_id, "messageIds": [acid_id]}
     extra = _extra_tags(metadata)
 
@@ -300,19 +298,7 @@ def broadcast(tx: Tx, args: dict) -> Any:
                 "timestamp": now,
                 **js_spread(metadata),
             }
-            conv_id = _append_to_conversation(
-                tx,
-                sender,
-                recipient,
-                {
-                    "id": acid_id,
-                    "role": "agent",
-                    "content": message,
-                    "participantId": sender,
-                    "metadata": conv_meta,
-                    "timestamp": now,
-                },
-            )
+            conv_id = _append_to_conversation(tx, sender, recipient, acid_id, message, conv_meta)
             conversation_ids.append(conv_id)
             ref = {"conversationId": conv_id, "messageIds": [acid_id]}
 

@@ -141,6 +141,5 @@ def unregister_many(tx: Tx, args: dict) -> Any:
 @handler("agents:purgeAll")
 def purge_all(tx: Tx, args: dict) -> Any:
     rows = tx.query("agents").collect()
-    for agent in rows:
-        tx.delete(agent["_id"])
+    tx.delete_all(rows)
     return {"deleted": len(rows)}

@@ -133,11 +133,6 @@ def _message_total(rows: list[dict]) -> int:
     return sum(r["messageCount"] for r in rows)
 
 
-def _delete_all(tx: Tx, rows: list[dict]) -> None:
-    for row in rows:
-        tx.delete(row["_id"])
-
-
 # -- mutations -------------------------------------------------------------------------------
 
 
@@ -196,7 +191,7 @@ def delete_many(tx: Tx, args: dict) -> Any:
             f"DELETE_MANY_THRESHOLD_EXCEEDED: Would delete {len(rows)} conversations "
             f"(threshold: {js_number(threshold)}). Use dryRun first or increase confirmationThreshold."
         )
-    _delete_all(tx, rows)
+    tx.delete_all(rows)
     return {
         "deleted": len(rows),
         "totalMessagesDeleted": messages,
@@ -221,7 +216,7 @@ def delete_by_ids(tx: Tx, args: dict) -> Any:
 @handler("conversations:purgeAll")
 def purge_all(tx: Tx, args: dict) -> Any:
     rows = tx.query("conversations").collect()
-    _delete_all(tx, rows)
+    tx.delete_all(rows)
     return {"deleted": len(rows), "totalMessagesDeleted": _message_total(rows)}
 
 

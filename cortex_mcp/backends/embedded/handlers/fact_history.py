@@ -26,9 +26,7 @@ HOUR_MS = 3_600_000
 
 
 def _delete_all(tx: Tx, rows: list[dict]) -> dict:
-    for event in rows:
-        tx.delete(event["_id"])
-    return {"deleted": len(rows)}
+    return {"deleted": tx.delete_all(rows)}
 
 
 def _in_range(event: dict, args: dict) -> bool:

@@ -257,8 +257,7 @@ def delete_many(tx: Tx, args: dict) -> Any:
         rows = [f for f in rows if f.get("userId") == args["userId"]]
     if "factType" in args:
         rows = [f for f in rows if f["factType"] == args["factType"]]
-    for fact in rows:
-        tx.delete(fact["_id"])
+    tx.delete_all(rows)
     return {"deleted": len(rows), "memorySpaceId": args["memorySpaceId"]}
 
 
@@ -300,8 +299,7 @@ def delete_by_ids(tx: Tx, args: dict) -> Any:
 @handler("facts:purgeAll")
 def purge_all(tx: Tx, args: dict) -> Any:
     rows = tx.query("facts").collect()
-    for fact in rows:
-        tx.delete(fact["_id"])
+    tx.delete_all(rows)
     return {"deleted": len(rows)}
 
 

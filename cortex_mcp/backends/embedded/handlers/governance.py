@@ -313,8 +313,7 @@ def get_enforcement_stats(tx: Tx, args: dict) -> Any:
 
 def _purge(tx: Tx, table: str) -> dict:
     rows = tx.query(table).collect()
-    for row in rows:
-        tx.delete(row["_id"])
+    tx.delete_all(rows)
     return {"deleted": len(rows)}
 
 

@@ -155,6 +155,5 @@ def clear_synced_items(tx: Tx, args: dict) -> Any:
 @handler("graphSync:purgeAll")
 def purge_all(tx: Tx, args: dict) -> Any:
     rows = tx.query(TABLE).collect()
-    for item in rows:
-        tx.delete(item["_id"])
+    tx.delete_all(rows)
     return {"deleted": len(rows)}

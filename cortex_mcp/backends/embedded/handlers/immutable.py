@@ -123,8 +123,7 @@ def purge(tx: Tx, args: dict) -> Any:
 @handler("immutable:purgeMany")
 def purge_many(tx: Tx, args: dict) -> Any:
     rows = _filtered(tx, args).collect()
-    for row in rows:
-        tx.delete(row["_id"])
+    tx.delete_all(rows)
     return {
         "deleted": len(rows),
         "totalVersionsDeleted": sum(r["version"] for r in rows),
@@ -149,8 +148,7 @@ def purge_versions(tx: Tx, args: dict) -> Any:
 @handler("immutable:purgeAll")
 def purge_all(tx: Tx, args: dict) -> Any:
     rows = tx.query("immutable").collect()
-    for row in rows:
-        tx.delete(row["_id"])
+    tx.delete_all(rows)
     return {"deleted": len(rows)}
 
 

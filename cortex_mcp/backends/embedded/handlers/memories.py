@@ -290,8 +290,7 @@ def delete_by_ids(tx: Tx, args: dict) -> Any:
 def purge_all(tx: Tx, args: dict) -> Any:
     # The embedded store is a local deployment: the production gate of A.10 always passes.
     rows = tx.query(TABLE).collect()
-    for memory in rows:
-        tx.delete(memory["_id"])
+    tx.delete_all(rows)
     return {"deleted": len(rows)}
 
 

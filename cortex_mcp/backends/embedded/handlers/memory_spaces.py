@@ -198,8 +198,7 @@ def delete_space(tx: Tx, args: dict) -> Any:
 @handler("memorySpaces:purgeAll")
 def purge_all(tx: Tx, args: dict) -> Any:
     rows = tx.query(TABLE).collect()
-    for space in rows:
-        tx.delete(space["_id"])
+    tx.delete_all(rows)
     return {"deleted": len(rows)}
 
 

@@ -147,8 +147,7 @@ def purge_namespace(tx: Tx, args: dict) -> Any:
     rows = _candidates(tx, args["namespace"], args.get("tenantId")).collect()
     if truthy(args.get("dryRun")):
         return {"deleted": len(rows), "namespace": args["namespace"], "keys": [r["key"] for r in rows], "dryRun": True}
-    for row in rows:
-        tx.delete(row["_id"])
+    tx.delete_all(rows)
     return {"deleted": len(rows), "namespace": args["namespace"], "dryRun": False}
 
 
@@ -191,8 +190,7 @@ def transaction(tx: Tx, args: dict) -> Any:
 @handler("mutable:purgeMany")
 def purge_many(tx: Tx, args: dict) -> Any:
     rows = _filtered(tx, args).collect()
-    for row in rows:
-        tx.delete(row["_id"])
+    tx.delete_all(rows)
     return {"deleted": len(rows), "namespace": args["namespace"], "keys": [r["key"] for r in rows]}
 
 
@@ -203,8 +201,7 @@ def purge_all(tx: Tx, args: dict) -> Any:
     if truthy(tenant_id):
         q = q.index("by_tenantId", tenant_id)
     rows = q.collect()
-    for row in rows:
-        tx.delete(row["_id"])
+    tx.delete_all(rows)
     return {"deleted": len(rows)}
 
 
