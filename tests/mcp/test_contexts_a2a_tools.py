@@ -5,7 +5,7 @@ import pytest
 from mcp import Client
 
 from cortex_mcp.server import build_server
-from tests.mcp.conftest import fails, make_config, ok
+from tests.helpers import fails, make_config, ok
 
 pytestmark = pytest.mark.anyio
 

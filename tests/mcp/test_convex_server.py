@@ -7,8 +7,8 @@ import pytest
 from mcp import Client, StdioServerParameters
 
 from cortex_mcp.backends.embedded.wire import WireServer
-from tests.mcp.conftest import fails, ok
-from tests.mcp.test_stdio import ROOT
+from tests.helpers import fails, ok
+from tests.helpers import ROOT
 
 pytestmark = pytest.mark.anyio
 

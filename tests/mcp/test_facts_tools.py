@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.mcp.conftest import fails, ok
+from tests.helpers import fails, ok
 
 pytestmark = pytest.mark.anyio
 

@@ -9,8 +9,8 @@ import time
 import pytest
 from mcp import Client
 
-from tests.mcp.conftest import ok
-from tests.mcp.test_stdio import ROOT
+from tests.helpers import ok
+from tests.helpers import ROOT
 
 pytestmark = pytest.mark.anyio
 

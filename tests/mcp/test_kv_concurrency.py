@@ -7,8 +7,8 @@ from mcp import Client
 from cortex_mcp.backends.base import call
 from cortex_mcp.backends.embedded import EmbeddedBackend
 from cortex_mcp.server import build_server
-from tests.mcp.conftest import fails, make_config, ok
-from tests.mcp.test_stdio import server_params
+from tests.helpers import fails, make_config, ok
+from tests.helpers import server_params
 
 pytestmark = pytest.mark.anyio
 

@@ -3,7 +3,7 @@
 import pytest
 
 from cortex_mcp.backends.base import call
-from tests.mcp.conftest import fails, ok
+from tests.helpers import fails, ok
 
 pytestmark = pytest.mark.anyio
 
@@ -155,7 +155,7 @@ async def test_exchange_without_any_user_is_kept_as_memories(backend, tmp_path):
     from mcp import Client
 
     from cortex_mcp.server import build_server
-    from tests.mcp.conftest import make_config
+    from tests.helpers import make_config
 
     async with Client(build_server(make_config(tmp_path, user_id=None), backend=backend)) as c:
         saved = await ok(c, "remember", {"user_message": "deploy on friday", "agent_response": "Friday deploys are risky; I will draft the rollout checklist."})

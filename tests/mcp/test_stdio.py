@@ -10,19 +10,9 @@ from mcp import Client, StdioServerParameters
 
 from cortex_mcp.backends.base import call
 from cortex_mcp.backends.embedded import EmbeddedBackend
-from tests.mcp.conftest import ok
+from tests.helpers import ROOT, ok, server_params
 
 pytestmark = pytest.mark.anyio
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def server_params(db: Path, *extra: str, agent: str = "stdio-agent") -> StdioServerParameters:
-    env = {"PYTHONPATH": str(ROOT), "CORTEX_LOG_LEVEL": "WARNING", "HOME": os.environ.get("HOME", "/tmp")}
-    return StdioServerParameters(
-        command=sys.executable,
-        args=["-m", "cortex_mcp", "--db", str(db), "--user-id", "alex", "--agent-id", agent, *extra],
-        env=env,
-    )
 
 
 async def test_remember_restart_recall_first_with_id(tmp_path):

@@ -7,7 +7,7 @@ from cortex_mcp import toolsets
 from cortex_mcp.contract.catalog import CATALOG
 from cortex_mcp.server import build_server
 from cortex_mcp.toolsets.generated import tool_name
-from tests.mcp.conftest import fails, make_config, ok
+from tests.helpers import fails, make_config, ok
 
 pytestmark = pytest.mark.anyio
 

@@ -9,7 +9,7 @@ from mcp import Client
 
 from cortex_mcp.backends.base import call
 from cortex_mcp.server import build_server
-from tests.mcp.conftest import fails, make_config, ok
+from tests.helpers import fails, make_config, ok
 
 pytestmark = pytest.mark.anyio
 
