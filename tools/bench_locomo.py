@@ -1,11 +1,18 @@
 """Retrieval quality on LoCoMo: evidence recall@k of `recall`, without an LLM.
 
-    .venv/bin/python tools/bench_locomo.py ../shared/data/locomo-dev.json [--k 5 10 20]
+    .venv/bin/python tools/bench_locomo.py ../shared/data/locomo-dev.json [--k 5 10 20] [--json]
+    .venv/bin/python tools/bench_locomo.py FILE --ingest undated    # every turn at once, no dates
 
-Each conversation goes into its own memory space; every turn is one memory (tagged with its
-dia_id). Each question of categories 1-4 is asked through the api layer's `recall` (the same code
-the `recall` tool runs); a question counts as a hit at k when any of its evidence turns is among
-the top k memories. Prints recall@k overall and per category, and the median recall latency.
+Scored as LoCoMo scores it (../shared/data/README.md): each conversation goes into its own memory
+space, every turn is one memory mapped back to its dia_id; each question of categories 1-4 is asked
+through the api layer's `recall` (the code the `recall` tool runs), and its recall@k is the SHARE of
+its evidence turns among the top k memories. Reported: the mean over questions, overall and per
+category (1 multi-hop, 2 temporal, 3 open-domain, 4 single-hop), and recall latency p50/p95.
+
+Ingest modes: `dated` (default) stores the turns of each session in order with the session's
+date-time as the memory's time, and asks the questions as of the end of the conversation, as an
+agent's real history looks (recency matters); `undated` stores every turn at once at the current
+time (the ingest the first figures were measured with).
 The data set is CC BY-NC 4.0 and is not part of this repository: pass its path.
 """
 
@@ -13,34 +20,81 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import statistics
 import sys
 import tempfile
 import time
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import anyio
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from cortex_mcp.api import memory  # noqa: E402
-from cortex_mcp.backends.embedded import EmbeddedBackend  # noqa: E402
+from cortex_mcp.api import memory
+from cortex_mcp.backends.embedded import EmbeddedBackend
+from cortex_mcp.backends.embedded.store import Tx
 
 CATEGORIES = {1: "multi-hop", 2: "temporal", 3: "open-domain", 4: "single-hop"}
+_SESSION = re.compile(r"session_(\d+)")
+_EVIDENCE_ID = re.compile(r"D:?(\d+):(\d+)")
+_DAY_MS = 86_400_000
 
 
-def ingest(backend: EmbeddedBackend, samples: list[dict]) -> dict[str, str]:
-    """All turns as memories (one transaction); returns memoryId -> dia_id."""
+def sessions(conversation: dict) -> list[tuple[int, list[dict], int | None]]:
+    """(number, turns, date-time in ms or None) for every session, in session order."""
+    found = []
+    for key, turns in conversation.items():
+        match = _SESSION.fullmatch(key)
+        if match and isinstance(turns, list):
+            found.append((int(match[1]), turns, parse_date(conversation.get(f"{key}_date_time"))))
+    return sorted(found, key=lambda s: s[0])
+
+
+def parse_date(text: Any) -> int | None:
+    """LoCoMo's "1:56 pm on 8 May, 2023" as epoch ms (UTC); None when absent or unreadable."""
+    if not isinstance(text, str):
+        return None
+    try:
+        when = datetime.strptime(text.strip(), "%I:%M %p on %d %B, %Y").replace(tzinfo=UTC)
+    except ValueError:
+        return None
+    return int(when.timestamp() * 1000)
+
+
+def normalise_evidence(evidence: Any, turn_ids: set[str]) -> set[str]:
+    """Evidence ids as the data README says: split lists in one string, read D:8:6 / D8:06 as D8:6,
+    and drop ids that are not turns of the conversation."""
+    ids: set[str] = set()
+    for entry in evidence if isinstance(evidence, list) else [evidence]:
+        if not isinstance(entry, str):
+            continue
+        for part in re.split(r"[;,\s]+", entry):
+            match = _EVIDENCE_ID.fullmatch(part.strip())
+            if match:
+                ids.add(f"D{int(match[1])}:{int(match[2])}")
+    return ids & turn_ids
+
+
+def normalise_turn_id(dia_id: str) -> str:
+    match = _EVIDENCE_ID.fullmatch(dia_id.strip())
+    return f"D{int(match[1])}:{int(match[2])}" if match else dia_id
+
+
+def ingest(backend: EmbeddedBackend, samples: list[dict], dated: bool) -> tuple[dict[str, str], list[int | None]]:
+    """Every turn as a memory (one transaction); returns memoryId -> dia_id and, per conversation,
+    the time questions are asked at (end of its last session when dated, else None: real time)."""
     dia_of: dict[str, str] = {}
+    asked_at: list[int | None] = []
     store = backend.handlers["memories:store"]
 
-    def write(tx):
+    def write(tx: Tx) -> None:
         for n, sample in enumerate(samples):
-            conversation = sample["conversation"]
-            for key, turns in conversation.items():
-                if not key.startswith("session_") or key.endswith("date_time"):
-                    continue
-                for turn in turns:
+            last: int | None = None
+            for _, turns, date in sessions(sample["conversation"]):
+                for i, turn in enumerate(turns):
                     doc = store(tx, {
                         "memorySpaceId": f"locomo-{n}",
                         "content": f"{turn['speaker']}: {turn['text']}",
@@ -50,52 +104,86 @@ def ingest(backend: EmbeddedBackend, samples: list[dict]) -> dict[str, str]:
                         "importance": 50,
                         "tags": [turn["dia_id"]],
                     })
-                    dia_of[doc["memoryId"]] = turn["dia_id"]
+                    if dated and date is not None:
+                        at = date + i * 1000  # turns of a session a second apart, in order
+                        tx.patch(doc["_id"], {"createdAt": at, "updatedAt": at, "sourceTimestamp": at})
+                        last = at
+                    dia_of[doc["memoryId"]] = normalise_turn_id(turn["dia_id"])
+            asked_at.append(last + _DAY_MS if dated and last is not None else None)
 
     backend.store.run(True, write)
-    return dia_of
+    return dia_of, asked_at
 
 
-async def evaluate(backend: EmbeddedBackend, samples: list[dict], dia_of: dict[str, str], ks: list[int]) -> None:
-    hits = {k: {c: 0 for c in CATEGORIES} for k in ks}
-    totals = {c: 0 for c in CATEGORIES}
-    latencies = []
+async def evaluate(
+    backend: EmbeddedBackend, samples: list[dict], dia_of: dict[str, str], asked_at: list[int | None], ks: list[int]
+) -> dict:
+    shares: dict[int, dict[int, list[float]]] = {k: {c: [] for c in CATEGORIES} for k in ks}
+    latencies: list[float] = []
     top = max(ks)
+    turn_ids_of: dict[int, set[str]] = {}
+    for n, sample in enumerate(samples):
+        turn_ids_of[n] = {normalise_turn_id(t["dia_id"]) for _, turns, _ in sessions(sample["conversation"]) for t in turns}
     for n, sample in enumerate(samples):
         for qa in sample["qa"]:
             category = qa.get("category")
-            if category not in CATEGORIES or not qa.get("evidence"):
+            if category not in CATEGORIES:
                 continue
-            totals[category] += 1
+            evidence = normalise_evidence(qa.get("evidence"), turn_ids_of[n])
+            if not evidence:
+                continue
             t0 = time.perf_counter()
             result = await memory.recall(backend, memory_space_id=f"locomo-{n}", query=qa["question"], limit=top,
-                                         include_facts=False)
+                                         include_facts=False, now=asked_at[n])
             latencies.append((time.perf_counter() - t0) * 1000)
             ranked = [dia_of.get(item["id"]) for item in result["items"]]
-            evidence = set(qa["evidence"])
             for k in ks:
-                if evidence & set(ranked[:k]):
-                    hits[k][category] += 1
-    questions = sum(totals.values())
-    print(f"{len(samples)} conversations, {len(dia_of)} memories, {questions} questions (categories 1-4)")
+                shares[k][category].append(len(evidence & set(ranked[:k])) / len(evidence))
+    return summarise(shares, latencies, ks)
+
+
+def summarise(shares: dict[int, dict[int, list[float]]], latencies: list[float], ks: list[int]) -> dict:
+    def pct(values: list[float]) -> float:
+        return round(100 * sum(values) / len(values), 2) if values else 0.0
+
+    report: dict[str, Any] = {}
     for k in ks:
-        overall = sum(hits[k].values()) / questions
-        per = ", ".join(f"{CATEGORIES[c]} {hits[k][c] / totals[c]:.1%}" for c in CATEGORIES if totals[c])
-        print(f"evidence recall@{k}: {overall:.1%}  ({per})")
-    print(f"recall latency (in process, top {top}): median {statistics.median(latencies):.2f} ms")
+        report[f"r@{k}"] = pct([s for c in CATEGORIES for s in shares[k][c]])
+    report["by_category"] = {
+        CATEGORIES[c]: {f"r@{k}": pct(shares[k][c]) for k in ks} | {"questions": len(shares[ks[0]][c])}
+        for c in CATEGORIES
+    }
+    report["questions"] = sum(len(shares[ks[0]][c]) for c in CATEGORIES)
+    ordered = sorted(latencies)
+    report["p50_ms"] = round(statistics.median(ordered), 3) if ordered else None
+    report["p95_ms"] = round(ordered[min(len(ordered) - 1, int(0.95 * len(ordered)))], 3) if ordered else None
+    return report
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("data", type=Path, help="path to locomo-dev.json")
+    parser.add_argument("data", type=Path, help="a LoCoMo-format JSON file (e.g. locomo-dev.json)")
     parser.add_argument("--k", type=int, nargs="+", default=[5, 10, 20])
+    parser.add_argument("--ingest", choices=("dated", "undated"), default="dated")
+    parser.add_argument("--json", action="store_true", help="print one JSON object")
     args = parser.parse_args()
     samples = json.loads(args.data.read_text())
+    ks = sorted(set(args.k))
     with tempfile.TemporaryDirectory() as tmp:
         backend = EmbeddedBackend(Path(tmp) / "locomo.db")
-        dia_of = ingest(backend, samples)
-        anyio.run(evaluate, backend, samples, dia_of, sorted(args.k))
+        dia_of, asked_at = ingest(backend, samples, dated=args.ingest == "dated")
+        report = anyio.run(evaluate, backend, samples, dia_of, asked_at, ks)
         backend.store.close()
+    report = {"ingest": args.ingest, "memories": len(dia_of), **report}
+    if args.json:
+        print(json.dumps(report))
+        return
+    print(f"{len(samples)} conversations, {len(dia_of)} memories, {report['questions']} questions "
+          f"(categories 1-4), ingest {args.ingest}")
+    for k in ks:
+        per = ", ".join(f"{name} {report['by_category'][name][f'r@{k}']:.1f}" for name in CATEGORIES.values())
+        print(f"evidence R@{k}: {report[f'r@{k}']:.1f}  ({per})")
+    print(f"recall latency (in process, top {max(ks)}): p50 {report['p50_ms']:.2f} ms, p95 {report['p95_ms']:.2f} ms")
 
 
 if __name__ == "__main__":

@@ -28,7 +28,7 @@ ACK_PHRASES = ("got it", "i've noted", "i'll remember", "noted", "understood", "
                "will do", "sure thing", "okay,", "ok,")
 HALF_LIFE_MS = 2_592_000_000  # 30 days
 # Function words dropped from recall's full-text query: with OR semantics they match nearly
-# everything and drown the content words (LoCoMo evidence recall@5: 52% -> 57%, tools/bench_locomo.py).
+# everything and drown the content words (LoCoMo evidence R@10 54.5 -> 58.5, tools/bench_locomo.py).
 STOP_WORDS = frozenset(
     "a an the is are was were be been being do does did done what when where who whom whose which why how "
     "to of in on at for with by from and or not it its this that these those i you he she they we me him "
@@ -394,8 +394,10 @@ async def recall(
     include_memories: bool = True,
     include_facts: bool = True,
     include_conversation: bool = False,
+    now: int | None = None,
 ) -> dict:
-    """§3: search memories and facts, merge, rank and bound the result."""
+    """§3: search memories and facts, merge, rank and bound the result. `now` (epoch ms, default the
+    current time) is the moment recency is measured from and facts must be valid at."""
     started = time.perf_counter()
     checks.require_text(memory_space_id, "memory_space_id")
     checks.require_text(query, "query")
@@ -406,6 +408,7 @@ async def recall(
     checks.check_limit(limit)
     checks.check_embedding(embedding)
     search_text = keyword_query(query)
+    now = _now_ms() if now is None else now
 
     memories: list[dict] = []
     if include_memories:
@@ -438,7 +441,7 @@ async def recall(
                     query=search_text,
                     minConfidence=min_confidence,
                     userId=user_id,
-                    validAt=_now_ms(),  # current beliefs only: forgotten facts carry validUntil
+                    validAt=now,  # current beliefs only: forgotten facts carry validUntil
                     limit=limit,
                 ),
             )
@@ -479,7 +482,6 @@ async def recall(
                 "record": fact,
             },
         )
-    now = _now_ms()
     ranked = list(items.values())
     for item in ranked:
         item["score"] = round(rank_item(item, now), 4)
