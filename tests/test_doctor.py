@@ -46,6 +46,7 @@ def test_json_report(server):
     upstream = [fn for fn in CATALOG.values() if not fn.extension]
     assert report["total"] == report["okCount"] == len(upstream)
     assert {path: f["status"] for path, f in report["extensions"].items()} == {
+        "bulk:storeMemories": "ok",
         "gdpr:findUserData": "ok",
         "gdpr:deleteUserData": "ok",
     }

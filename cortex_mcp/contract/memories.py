@@ -20,62 +20,66 @@ def _memory_id() -> Validator:
     return v.string().describe("Memory id (mem-...)")
 
 
+# `memories:store` arguments; the bulk extension (contract/bulk.py) takes the same per record.
+STORE_ARGS: dict[str, Validator] = {
+    "memorySpaceId": _space("Memory space to store the memory in"),
+    "participantId": o(v.string()).describe("Hive-mode participant that created it"),
+    "tenantId": o(v.string()).describe("Multi-tenant isolation key (stored as given)"),
+    "content": v.string().describe("The memory text"),
+    "contentType": CONTENT_TYPE.describe("raw, summarized or fact"),
+    "embedding": o(v.array(v.number())).describe("Embedding vector for semantic search (any length)"),
+    "sourceType": v.enum(*SOURCE_TYPE_ALL).describe("Where the memory came from"),
+    "sourceUserId": o(v.string()).describe("User who produced the source content"),
+    "sourceUserName": o(v.string()).describe("Display name of that user"),
+    "userId": o(v.string()).describe("User who owns the memory (GDPR cascade)"),
+    "agentId": o(v.string()).describe("Agent who owns the memory"),
+    "messageRole": o(MESSAGE_ROLE).describe("Role of the source message (user memories rank higher)"),
+    "enrichedContent": o(v.string()).describe("Enriched/expanded text (slight search boost)"),
+    "factCategory": o(v.string()).describe("Fact category (boosted by search queryCategory)"),
+    "conversationRef": o(
+        v.object(
+            {
+                "conversationId": v.string().describe("Source conversation id"),
+                "messageIds": v.array(v.string()).describe("Source message ids"),
+            }
+        )
+    ).describe("Link to the source conversation messages"),
+    "immutableRef": o(
+        v.object(
+            {
+                "type": v.string().describe("Immutable record type"),
+                "id": v.string().describe("Immutable record id"),
+                "version": o(v.number()).describe("Record version"),
+            }
+        )
+    ).describe("Link to an immutable record"),
+    "mutableRef": o(
+        v.object(
+            {
+                "namespace": v.string().describe("Mutable namespace"),
+                "key": v.string().describe("Mutable key"),
+                "snapshotValue": v.any().describe("Value at snapshot time (required key, null allowed)"),
+                "snapshotAt": v.number().describe("Snapshot time (epoch ms)"),
+            }
+        )
+    ).describe("Snapshot link to a mutable record"),
+    "factsRef": o(
+        v.object(
+            {
+                "factId": v.string().describe("Fact id"),
+                "version": o(v.number()).describe("Fact version"),
+            }
+        )
+    ).describe("Link to a fact"),
+    "importance": v.number().describe("Importance, intended 0-100"),
+    "tags": v.array(v.string()).describe("Tags"),
+}
+
+
 FUNCTIONS = [
     mutation(
         "memories:store",
-        {
-            "memorySpaceId": _space("Memory space to store the memory in"),
-            "participantId": o(v.string()).describe("Hive-mode participant that created it"),
-            "tenantId": o(v.string()).describe("Multi-tenant isolation key (stored as given)"),
-            "content": v.string().describe("The memory text"),
-            "contentType": CONTENT_TYPE.describe("raw, summarized or fact"),
-            "embedding": o(v.array(v.number())).describe("Embedding vector for semantic search (any length)"),
-            "sourceType": v.enum(*SOURCE_TYPE_ALL).describe("Where the memory came from"),
-            "sourceUserId": o(v.string()).describe("User who produced the source content"),
-            "sourceUserName": o(v.string()).describe("Display name of that user"),
-            "userId": o(v.string()).describe("User who owns the memory (GDPR cascade)"),
-            "agentId": o(v.string()).describe("Agent who owns the memory"),
-            "messageRole": o(MESSAGE_ROLE).describe("Role of the source message (user memories rank higher)"),
-            "enrichedContent": o(v.string()).describe("Enriched/expanded text (slight search boost)"),
-            "factCategory": o(v.string()).describe("Fact category (boosted by search queryCategory)"),
-            "conversationRef": o(
-                v.object(
-                    {
-                        "conversationId": v.string().describe("Source conversation id"),
-                        "messageIds": v.array(v.string()).describe("Source message ids"),
-                    }
-                )
-            ).describe("Link to the source conversation messages"),
-            "immutableRef": o(
-                v.object(
-                    {
-                        "type": v.string().describe("Immutable record type"),
-                        "id": v.string().describe("Immutable record id"),
-                        "version": o(v.number()).describe("Record version"),
-                    }
-                )
-            ).describe("Link to an immutable record"),
-            "mutableRef": o(
-                v.object(
-                    {
-                        "namespace": v.string().describe("Mutable namespace"),
-                        "key": v.string().describe("Mutable key"),
-                        "snapshotValue": v.any().describe("Value at snapshot time (required key, null allowed)"),
-                        "snapshotAt": v.number().describe("Snapshot time (epoch ms)"),
-                    }
-                )
-            ).describe("Snapshot link to a mutable record"),
-            "factsRef": o(
-                v.object(
-                    {
-                        "factId": v.string().describe("Fact id"),
-                        "version": o(v.number()).describe("Fact version"),
-                    }
-                )
-            ).describe("Link to a fact"),
-            "importance": v.number().describe("Importance, intended 0-100"),
-            "tags": v.array(v.string()).describe("Tags"),
-        },
+        STORE_ARGS,
         "Store a new memory (version 1) in a memory space; use for anything the agent should recall later.",
         returns="the inserted memory document",
     ),

@@ -333,6 +333,12 @@ class Tx:
             if doc is not None and isinstance(doc.get(spec.field), str):
                 self.conn.execute(f"INSERT INTO {fts}(rowid, text) VALUES (?, ?)", (rowid, doc[spec.field]))
 
+    def _index_new(self, table: str, rows: list[tuple[int, dict]]) -> None:
+        """Search upkeep for freshly inserted rows (nothing to delete first): `(rowid, doc)` pairs."""
+        for name, spec in TABLES[table].search.items():
+            texts = [(rowid, doc[spec.field]) for rowid, doc in rows if isinstance(doc.get(spec.field), str)]
+            self.conn.executemany(f'INSERT INTO "{table}__search_{name}"(rowid, text) VALUES (?, ?)', texts)
+
     def _creation_time(self, table: str) -> float:
         last = self.conn.execute(f'SELECT max(_creationTime) FROM "{table}"').fetchone()[0]
         now = time.time() * 1000
@@ -351,6 +357,29 @@ class Tx:
         )
         self._index_search(table, cur.lastrowid, doc)
         return doc_id
+
+    def insert_many(self, table: str, docs: list[dict]) -> list[str]:
+        """Insert documents in one statement (bulk import): the checks and search upkeep of
+        `insert`, without a round of SQL per document for ids and creation times."""
+        self._require_writable()
+        if not docs:
+            return []
+        spec = TABLES[table]
+        for doc in docs:
+            self._validate(table, doc)
+        first = self._creation_time(table)
+        next_rowid = (self.conn.execute(f'SELECT max(rowid) FROM "{table}"').fetchone()[0] or 0) + 1
+        ids = [new_document_id(table) for _ in docs]
+        rows = [
+            (next_rowid + i, doc_id, first + i * 0.001, *_split_vectors(spec, doc)[1])
+            for i, (doc_id, doc) in enumerate(zip(ids, docs))
+        ]
+        names = ["rowid", "_id", "_creationTime", "doc", *(f'"{_vector_column(f)}"' for f in spec.vectors)]
+        self.conn.executemany(
+            f'INSERT INTO "{table}"({", ".join(names)}) VALUES ({", ".join("?" * len(names))})', rows
+        )
+        self._index_new(table, [(row[0], doc) for row, doc in zip(rows, docs)])
+        return ids
 
     def replace(self, doc_id: str, doc: dict) -> None:
         self._require_writable()

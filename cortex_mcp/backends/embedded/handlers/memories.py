@@ -148,9 +148,8 @@ def _weighted(memory: dict, query_category: Any) -> float:
 
 
 # -- mutations -----------------------------------------------------------------------------
-@handler("memories:store")
-def store(tx: Tx, args: dict) -> Any:
-    now = tx.now
+def new_memory(args: dict, now: int) -> dict:
+    """The document `memories:store` writes for its (validated) arguments, stamped `now`."""
     doc: dict[str, Any] = {
         "memoryId": public_id("mem", now),
         "memorySpaceId": args["memorySpaceId"],
@@ -169,7 +168,12 @@ def store(tx: Tx, args: dict) -> Any:
     for key in _STORE_OPTIONAL:
         if key in args:
             doc[key] = args[key]
-    return tx.get(tx.insert(TABLE, doc))
+    return doc
+
+
+@handler("memories:store")
+def store(tx: Tx, args: dict) -> Any:
+    return tx.get(tx.insert(TABLE, new_memory(args, tx.now)))
 
 
 @handler("memories:storePartialMemory")
