@@ -1,144 +1,302 @@
-"""Command line: `cortex-mcp` serves MCP (stdio by default); `backend serve` and `doctor` are tools.
+"""Command line (click): `cortex-mcp` serves MCP (stdio by default); subcommands are tools.
+
+An option given before a subcommand is never silently dropped: the subcommand takes the top-level
+options it uses (`cortex-mcp --db X backend serve`, `cortex-mcp --convex-url URL doctor`) and
+refuses the others. A flag wins over its environment variable, which wins over the default.
+
+Adding a subcommand: a thin function here that calls into its own module. Take the database with
+`@db_option`, then `given = before(ctx, "db", ...)` (the top-level options it uses)
+and `database_path(ctx, given)` / `pick(ctx, name, given)`.
 
 stdout belongs to the MCP protocol in stdio mode, so everything here logs to stderr.
 """
 
 from __future__ import annotations
 
-import argparse
 import logging
+import math
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+from click.core import ParameterSource
 
 from cortex_mcp import __version__
 from cortex_mcp.config import Config, default_db_path
 
-ENV_HELP = """\
-environment variables (a flag wins over its variable):
-  CORTEX_DB_PATH       --db             CORTEX_MEMORY_SPACE  --memory-space
-  CORTEX_USER_ID       --user-id        CORTEX_AGENT_ID      --agent-id
-  CORTEX_TOOLSETS      --toolsets       CORTEX_READ_ONLY     --read-only (1/true/yes)
-  CORTEX_BACKEND       --backend        CONVEX_URL           --convex-url
-  CONVEX_DEPLOY_KEY    deploy key sent to the Convex deployment (admin access)
-  CORTEX_LOG_LEVEL     log level on stderr (default WARNING)
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+# Subcommands that run as foreground services say where they listen; everything else stays quiet.
+SERVICES = {"backend"}
+# Top-level options every subcommand honours.
+EVERYWHERE = {"log_level"}
+
+ENV_HELP = """\b
+Also read from the environment:
+  CONVEX_DEPLOY_KEY  deploy key sent to the Convex deployment (admin access)
 """
 
-
-def _env(name: str, default: str | None = None) -> str | None:
-    value = os.environ.get(name)
-    return value if value not in (None, "") else default
+F = TypeVar("F", bound=Callable[..., Any])
 
 
-def _truthy(value: str | None) -> bool:
-    return (value or "").strip().lower() in {"1", "true", "yes", "on"}
+def _env(name: str) -> str | None:
+    return os.environ.get(name) or None
 
 
-def _add_backend_flags(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--db", metavar="PATH", help=f"SQLite database file (default: {default_db_path()})")
+def _seconds(_ctx: click.Context, _param: click.Parameter, value: float | None) -> float | None:
+    if value is not None and not (math.isfinite(value) and value > 0):
+        raise click.BadParameter(f"must be a positive number of seconds, not {value}")
+    return value
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="cortex-mcp",
-        description="Persistent memory for LLM agents as MCP tools (Cortex), on SQLite or Convex.",
-        epilog=ENV_HELP,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    parser.add_argument("--version", action="version", version=f"cortex-mcp {__version__}")
-    parser.add_argument("--transport", choices=["stdio", "http"], default="stdio", help="stdio (default) or streamable HTTP")
-    parser.add_argument("--host", default="127.0.0.1", help="HTTP bind address (default 127.0.0.1)")
-    parser.add_argument("--port", type=int, default=8000, help="HTTP port (default 8000); endpoint /mcp")
-    _add_backend_flags(parser)
-    parser.add_argument("--backend", choices=["embedded", "convex"], help="embedded SQLite (default) or a Convex deployment")
-    parser.add_argument("--convex-url", metavar="URL", help="Convex deployment URL, e.g. https://x.convex.cloud")
-    parser.add_argument("--timeout", type=float, default=10.0, help="Convex request timeout in seconds (default 10)")
-    parser.add_argument("--memory-space", metavar="ID", help="default memory space (default: 'default')")
-    parser.add_argument("--user-id", metavar="ID", help="default user id for memories (default: none)")
-    parser.add_argument("--agent-id", metavar="ID", help="default agent id (default: 'cortex-agent')")
-    parser.add_argument(
-        "--toolsets",
-        metavar="LIST",
-        help="comma-separated toolsets: 'default' (memory, agents, facts, contexts, a2a), 'all', or names (see --list-toolsets)",
-    )
-    parser.add_argument("--list-toolsets", action="store_true", help="print the toolsets and exit")
-    parser.add_argument("--read-only", action="store_true", default=None, help="expose only tools that change nothing")
-
-    sub = parser.add_subparsers(dest="command", metavar="{backend,doctor}")
-    backend = sub.add_parser("backend", help="serve the embedded backend over the Convex HTTP API")
-    backend_sub = backend.add_subparsers(dest="backend_command", required=True)
-    wire = backend_sub.add_parser("serve", help="serve the SQLite store at http://HOST:PORT/api/{query,mutation,action}")
-    _add_backend_flags(wire)
-    wire.add_argument("--host", dest="wire_host", default="127.0.0.1", help="bind address (default 127.0.0.1)")
-    wire.add_argument("--port", dest="wire_port", type=int, default=3210, help="port (default 3210)")
-
-    doctor = sub.add_parser("doctor", help="compare a Convex deployment's functions with the contract catalog")
-    doctor.add_argument("--convex-url", dest="doctor_url", metavar="URL", help="deployment URL (default: CONVEX_URL)")
-    doctor.add_argument("--json", action="store_true", help="machine-readable output")
-    return parser
+def db_option(fn: F) -> F:
+    """`--db PATH` (or CORTEX_DB_PATH): the embedded backend's SQLite file."""
+    return click.option(
+        "--db",
+        metavar="PATH",
+        envvar="CORTEX_DB_PATH",
+        show_envvar=True,
+        help=f"SQLite database file of the embedded backend (default: {default_db_path()})",
+    )(fn)
 
 
-def config_from(args: argparse.Namespace) -> Config:
-    toolsets = args.toolsets or _env("CORTEX_TOOLSETS", "default")
-    return Config(
-        db_path=Path(args.db or _env("CORTEX_DB_PATH") or default_db_path()).expanduser(),
-        memory_space=args.memory_space or _env("CORTEX_MEMORY_SPACE", "default"),
-        user_id=args.user_id or _env("CORTEX_USER_ID"),
-        agent_id=args.agent_id or _env("CORTEX_AGENT_ID", "cortex-agent"),
-        toolsets=tuple(t.strip() for t in toolsets.split(",") if t.strip()),
-        read_only=bool(args.read_only) or _truthy(_env("CORTEX_READ_ONLY")),
-        backend=args.backend or _env("CORTEX_BACKEND", "embedded"),
-        convex_url=args.convex_url or _env("CONVEX_URL"),
-        convex_deploy_key=_env("CONVEX_DEPLOY_KEY"),
-        timeout=args.timeout,
-    )
+def host_port_options(host: str, port: int, what: str) -> Callable[[F], F]:
+    def decorate(fn: F) -> F:
+        fn = click.option(
+            "--port", type=click.IntRange(0, 65535), default=port, show_default=True, help=f"{what} port"
+        )(fn)
+        return click.option("--host", default=host, show_default=True, help=f"{what} bind address")(fn)
+
+    return decorate
 
 
-def main(argv: list[str] | None = None) -> None:
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    # The wire server is a foreground service: say where it listens. The MCP server stays quiet.
-    default_level = "INFO" if args.command == "backend" else "WARNING"
-    level = (_env("CORTEX_LOG_LEVEL", default_level) or default_level).upper()
-    if level not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
-        parser.error(f"CORTEX_LOG_LEVEL must be DEBUG, INFO, WARNING, ERROR or CRITICAL, not {level!r}")
+def _flag(ctx: click.Context, name: str) -> str:
+    for param in ctx.command.params:
+        if param.name == name and param.opts:
+            return max(param.opts, key=len)
+    return name
+
+
+def before(ctx: click.Context, *uses: str) -> dict[str, Any]:
+    """Top-level options given on the command line before this subcommand, by parameter name.
+
+    Refuses any the subcommand does not use (listed in `uses`), so nothing given is silently dropped.
+    """
+    root = ctx.find_root()
+    given = {n: v for n, v in root.params.items() if root.get_parameter_source(n) is ParameterSource.COMMANDLINE}
+    unused = [n for n in given if n not in uses and n not in EVERYWHERE]
+    if unused:
+        flags = ", ".join(_flag(root, n) for n in unused)
+        raise click.UsageError(f"{flags} does not apply to '{ctx.command_path}' (see '{ctx.command_path} --help')", ctx)
+    return given
+
+
+def pick(ctx: click.Context, name: str, given_before: dict[str, Any]) -> Any:
+    """This subcommand's option `name`, or the same option given before the subcommand.
+
+    The command line wins over the environment and defaults; the same flag given twice with different
+    values is refused.
+    """
+    here = ctx.params[name]
+    if name not in given_before:
+        return here
+    if ctx.get_parameter_source(name) is ParameterSource.COMMANDLINE and here != given_before[name]:
+        raise click.UsageError(
+            f"{_flag(ctx, name)} given before and after '{ctx.info_name}' with different values", ctx
+        )
+    return given_before[name]
+
+
+def database_path(ctx: click.Context, given_before: dict[str, Any]) -> Path:
+    """The database file of a subcommand taking `@db_option`: its --db or a --db before it,
+    else CORTEX_DB_PATH, else the default in the user's data directory."""
+    chosen = pick(ctx, "db", given_before)
+    return Path(chosen).expanduser() if chosen else default_db_path()
+
+
+@click.group(
+    invoke_without_command=True,
+    epilog=ENV_HELP,
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+)
+@click.version_option(__version__, "--version", prog_name="cortex-mcp", message="%(prog)s %(version)s")
+@click.option(
+    "--transport",
+    type=click.Choice(["stdio", "http"]),
+    default="stdio",
+    show_default=True,
+    help="MCP over stdio, or streamable HTTP at http://HOST:PORT/mcp",
+)
+@host_port_options("127.0.0.1", 8000, "streamable HTTP")
+@db_option
+@click.option(
+    "--backend",
+    type=click.Choice(["embedded", "convex"]),
+    default="embedded",
+    show_default=True,
+    envvar="CORTEX_BACKEND",
+    show_envvar=True,
+    help="embedded SQLite, or a Convex deployment",
+)
+@click.option(
+    "--convex-url",
+    metavar="URL",
+    envvar="CONVEX_URL",
+    show_envvar=True,
+    help="Convex deployment URL, e.g. https://x.convex.cloud",
+)
+@click.option(
+    "--timeout",
+    type=float,
+    default=10.0,
+    show_default=True,
+    callback=_seconds,
+    help="Convex request timeout in seconds",
+)
+@click.option(
+    "--memory-space",
+    metavar="ID",
+    default="default",
+    show_default=True,
+    envvar="CORTEX_MEMORY_SPACE",
+    show_envvar=True,
+    help="memory space tools use when none is given",
+)
+@click.option(
+    "--user-id",
+    metavar="ID",
+    envvar="CORTEX_USER_ID",
+    show_envvar=True,
+    help="user memories belong to when none is given (default: none)",
+)
+@click.option(
+    "--agent-id",
+    metavar="ID",
+    default="cortex-agent",
+    show_default=True,
+    envvar="CORTEX_AGENT_ID",
+    show_envvar=True,
+    help="agent that stores memories (auto-registered)",
+)
+@click.option(
+    "--toolsets",
+    metavar="LIST",
+    default="default",
+    show_default=True,
+    envvar="CORTEX_TOOLSETS",
+    show_envvar=True,
+    help="comma-separated toolsets: 'default' (memory, agents, facts, contexts, a2a), 'all', or names",
+)
+@click.option("--list-toolsets", is_flag=True, help="print the toolsets and exit")
+@click.option(
+    "--read-only",
+    is_flag=True,
+    envvar="CORTEX_READ_ONLY",
+    show_envvar=True,
+    help="expose only tools that change nothing (variable: 1/true/yes/on or 0/false/no/off)",
+)
+@click.option(
+    "--log-level",
+    type=click.Choice(LOG_LEVELS, case_sensitive=False),
+    envvar="CORTEX_LOG_LEVEL",
+    show_envvar=True,
+    help="log level on stderr (default WARNING; INFO for 'backend serve')",
+)
+@click.pass_context
+def cli(ctx: click.Context, **options: Any) -> None:
+    """Persistent memory for LLM agents as MCP tools (Cortex), on SQLite or Convex.
+
+    Without a subcommand, serves MCP (stdio by default) for a host such as Claude Desktop or Cursor.
+    """
+    default_level = "INFO" if ctx.invoked_subcommand in SERVICES else "WARNING"
     logging.basicConfig(
         stream=sys.stderr,
-        level=level,
+        level=(options["log_level"] or default_level).upper(),
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
-
-    if args.command == "backend":
-        from cortex_mcp.backends.embedded.wire import serve_wire
-
-        db = Path(args.db or _env("CORTEX_DB_PATH") or default_db_path()).expanduser()
-        serve_wire(db, host=args.wire_host, port=args.wire_port)
+    if ctx.invoked_subcommand is not None:
         return
-    if args.command == "doctor":
-        from cortex_mcp.doctor import run_doctor
+    if options["list_toolsets"]:
+        _list_toolsets()
+        return
+    _serve_mcp(ctx, options)
 
-        url = args.doctor_url or _env("CONVEX_URL")
-        if not url:
-            parser.error("doctor needs --convex-url or CONVEX_URL")
-        sys.exit(run_doctor(url, deploy_key=_env("CONVEX_DEPLOY_KEY"), as_json=args.json))
 
+def _list_toolsets() -> None:
     from cortex_mcp import toolsets
 
-    if args.list_toolsets:
-        for toolset in toolsets.all_toolsets().values():
-            marker = "*" if toolset.default else " "
-            sys.stdout.write(f"{marker} {toolset.name:16} {toolset.description}\n")
-        sys.stdout.write("(* = in 'default')\n")
-        return
+    for toolset in toolsets.all_toolsets().values():
+        marker = "*" if toolset.default else " "
+        click.echo(f"{marker} {toolset.name:16} {toolset.description}")
+    click.echo("(* = in 'default')")
 
-    config = config_from(args)
+
+def config_from(options: dict[str, Any]) -> Config:
+    """The server configuration from the top-level options (environment already applied)."""
+    return Config(
+        db_path=Path(options["db"]).expanduser() if options["db"] else default_db_path(),
+        memory_space=options["memory_space"] or "default",
+        user_id=options["user_id"] or None,
+        agent_id=options["agent_id"] or "cortex-agent",
+        toolsets=tuple(t.strip() for t in options["toolsets"].split(",") if t.strip()),
+        read_only=bool(options["read_only"]),
+        backend=options["backend"],
+        convex_url=options["convex_url"],
+        convex_deploy_key=_env("CONVEX_DEPLOY_KEY"),
+        timeout=options["timeout"],
+    )
+
+
+def _serve_mcp(ctx: click.Context, options: dict[str, Any]) -> None:
     from cortex_mcp.server import build_server
 
     try:
-        server = build_server(config)
+        server = build_server(config_from(options))
     except ValueError as exc:  # an unknown toolset, or convex without a URL
-        parser.error(str(exc))
-    if args.transport == "http":
-        server.run("streamable-http", host=args.host, port=args.port)
+        raise click.UsageError(str(exc), ctx) from exc
+    if options["transport"] == "http":
+        server.run("streamable-http", host=options["host"], port=options["port"])
     else:
         server.run()
+
+
+@cli.group(short_help="serve the embedded backend over the Convex HTTP API")
+def backend() -> None:
+    """Serve the embedded backend to other programs."""
+
+
+@backend.command("serve")
+@db_option
+@host_port_options("127.0.0.1", 3210, "wire server")
+@click.pass_context
+def backend_serve(ctx: click.Context, db: str | None, host: str, port: int) -> None:
+    """Serve the SQLite store over the Convex HTTP API at http://HOST:PORT/api/{query,mutation,action}."""
+    from cortex_mcp.backends.embedded.wire import serve_wire
+
+    given = before(ctx, "db", "host", "port")
+    serve_wire(database_path(ctx, given), host=pick(ctx, "host", given), port=pick(ctx, "port", given))
+
+
+@cli.command(short_help="compare a Convex deployment with the contract catalog")
+@click.option("--convex-url", metavar="URL", envvar="CONVEX_URL", show_envvar=True, help="deployment URL to probe")
+@click.option("--timeout", type=float, default=10.0, show_default=True, callback=_seconds, help="request timeout")
+@click.option("--json", "as_json", is_flag=True, help="machine-readable output")
+@click.pass_context
+def doctor(ctx: click.Context, convex_url: str | None, timeout: float, as_json: bool) -> None:
+    """Compare a Convex deployment's functions with the contract catalog (changes no data)."""
+    from cortex_mcp.doctor import run_doctor
+
+    given = before(ctx, "convex_url", "timeout", "backend")
+    if given.get("backend", "convex") != "convex":
+        raise click.UsageError("doctor probes a Convex deployment; --backend embedded does not apply", ctx)
+    url = pick(ctx, "convex_url", given)
+    if not url:
+        raise click.UsageError("doctor needs --convex-url or CONVEX_URL", ctx)
+    code = run_doctor(url, deploy_key=_env("CONVEX_DEPLOY_KEY"), as_json=as_json, timeout=pick(ctx, "timeout", given))
+    ctx.exit(code)
+
+
+def main(argv: list[str] | None = None) -> None:
+    cli.main(args=argv, prog_name="cortex-mcp")

@@ -2,22 +2,17 @@
 
 from __future__ import annotations
 
-import os
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from platformdirs import user_data_dir
+
 
 def default_db_path() -> Path:
-    """`cortex.db` in the user's data directory (XDG on Linux, Application Support, %APPDATA%)."""
-    home = Path.home()
-    if sys.platform == "darwin":
-        base = home / "Library" / "Application Support"
-    elif os.name == "nt":
-        base = Path(os.environ.get("APPDATA") or home / "AppData" / "Roaming")
-    else:
-        base = Path(os.environ.get("XDG_DATA_HOME") or home / ".local" / "share")
-    return base / "cortex-mcp" / "cortex.db"
+    """`cortex.db` in the user's data directory: $XDG_DATA_HOME or ~/.local/share/cortex-mcp,
+    ~/Library/Application Support/cortex-mcp, or %LOCALAPPDATA%\\cortex-mcp on Windows (Local, not
+    Roaming: a SQLite file in WAL mode must not be synced between machines)."""
+    return Path(user_data_dir("cortex-mcp", appauthor=False, roaming=False)) / "cortex.db"
 
 
 @dataclass(frozen=True)
