@@ -1,6 +1,5 @@
-"""The SQLite document store itself: migrations, search order, limits, values it cannot keep."""
+"""The SQLite document store itself: new index columns, search order, limits, values it cannot keep."""
 
-import json
 import sqlite3
 
 import pytest
@@ -100,35 +99,6 @@ def test_vectors_live_beside_the_document_and_read_back_unchanged(tmp_path):
         assert "NaN" in err.value.message
     finally:
         b.store.close()
-
-
-def test_a_schema_1_database_gets_its_vectors_moved_out_and_older_builds_are_refused(tmp_path):
-    db = tmp_path / "legacy.db"
-    b = EmbeddedBackend(db)
-    stored = b.call_sync("mutation", "memories:store", memory("old", embedding=[1.0, 0.0]))
-    b.store.close()
-    # what schema 1 wrote: the vector inside the JSON document, no blob
-    conn = sqlite3.connect(db)
-    doc = json.loads(conn.execute("SELECT doc FROM memories").fetchone()[0])
-    doc["embedding"] = [1, 0]
-    conn.execute("UPDATE memories SET doc = ?, v_embedding = NULL", (json.dumps(doc),))
-    conn.execute("UPDATE _meta SET value = '1' WHERE key = 'schema_version'")
-    conn.commit()
-    conn.close()
-
-    b = EmbeddedBackend(db)
-    try:
-        text, blob = b.store.conn.execute("SELECT doc, v_embedding FROM memories").fetchone()
-        assert "embedding" not in json.loads(text) and blob is not None
-        got = b.call_sync("query", "memories:get", {"memorySpaceId": "s", "memoryId": stored["memoryId"]})
-        assert got["embedding"] == [1.0, 0.0]
-        hits = b.call_sync("query", "memories:search", {"memorySpaceId": "s", "query": "x", "embedding": [1.0, 0.0]})
-        assert [h["content"] for h in hits] == ["old"] and hits[0]["_score"] == pytest.approx(1.0)
-        b.store.conn.execute("UPDATE _meta SET value = '99' WHERE key = 'schema_version'")
-    finally:
-        b.store.close()
-    with pytest.raises(RuntimeError, match="newer cortex-mcp"):
-        EmbeddedBackend(db)
 
 
 def test_odd_vectors_and_limits(tmp_path):

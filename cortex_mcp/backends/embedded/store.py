@@ -12,18 +12,21 @@ Handlers see a `Tx` with Convex's vocabulary: insert / get / patch / replace / d
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import math
-from array import array
 import re
 import sqlite3
 import threading
 import time
+from array import array
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from cortex_mcp.backends.embedded.migrations import Step, migrate
 from cortex_mcp.backends.embedded.schema import TABLES, Table
 from cortex_mcp.contract.validators import is_number
 from cortex_mcp.errors import ArgumentValidationError, plain_error
@@ -31,9 +34,6 @@ from cortex_mcp.ids import new_document_id, table_of_id
 
 log = logging.getLogger(__name__)
 
-# 2: vector fields moved out of the JSON document into blob columns (an older build must not
-# open such a file: it would read and write embeddings in the wrong place).
-SCHEMA_VERSION = 2
 BUSY_TIMEOUT_MS = 30_000
 
 
@@ -449,6 +449,70 @@ def _encode(doc: dict) -> str:
     return text
 
 
+# -- layout and migrations (see migrations.py) -----------------------------------------------
+
+
+def _layout_checksum() -> str:
+    """Identifies the layout `schema.py` asks for: when it changes, `_create_missing` runs again."""
+    ddl = "\n".join(statement for table in TABLES.values() for statement in _ddl(table))
+    return hashlib.sha256(ddl.encode()).hexdigest()[:16]
+
+
+def _create_missing(conn: sqlite3.Connection) -> None:
+    """Create every table, or bring an existing one up to the schema: a column for every indexed
+    field (SQLite cannot add a STORED column later, so added ones are VIRTUAL), its SQL indexes and
+    a filled search table for every search index. Only ever adds."""
+    for table in TABLES.values():
+        existed = conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (table.name,)).fetchone()
+        if existed:
+            have = {row[1] for row in conn.execute(f'PRAGMA table_xinfo("{table.name}")')}
+            for field_path in table.vectors:
+                if _vector_column(field_path) not in have:
+                    conn.execute(f'ALTER TABLE "{table.name}" ADD COLUMN "{_vector_column(field_path)}" BLOB')
+            for field_path in _indexed_fields(table):
+                if _column(field_path) not in have:
+                    conn.execute(
+                        f'ALTER TABLE "{table.name}" ADD COLUMN "{_column(field_path)}" '
+                        f"GENERATED ALWAYS AS (json_extract(doc, '{_json_path(field_path)}')) VIRTUAL"
+                    )
+        new_search = [
+            name
+            for name in table.search
+            if not conn.execute("SELECT 1 FROM sqlite_master WHERE name = ?", (f"{table.name}__search_{name}",)).fetchone()
+        ]
+        for statement in _ddl(table):
+            conn.execute(statement)
+        for name in new_search if existed else ():
+            field_path = table.search[name].field
+            conn.execute(
+                f'INSERT INTO "{table.name}__search_{name}"(rowid, text) '
+                f"SELECT rowid, json_extract(doc, '{_json_path(field_path)}') FROM \"{table.name}\" "
+                f"WHERE json_type(doc, '{_json_path(field_path)}') = 'text'"
+            )
+
+
+def _vectors_out_of_documents(conn: sqlite3.Connection) -> None:
+    """Schema 1 -> 2: `memories.embedding` arrays inside JSON documents move to a float64 blob column."""
+    if not conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'memories'").fetchone():
+        return
+    if "v_embedding" not in {row[1] for row in conn.execute('PRAGMA table_xinfo("memories")')}:
+        conn.execute('ALTER TABLE "memories" ADD COLUMN "v_embedding" BLOB')
+    rows = conn.execute("SELECT rowid, doc FROM memories WHERE json_type(doc, '$.embedding') = 'array'").fetchall()
+    for rowid, text in rows:
+        doc = json.loads(text)
+        vector = doc.pop("embedding")
+        blob = array("d", [float(x) for x in vector]).tobytes()  # float64, as schema 2 stored them
+        conn.execute("UPDATE memories SET doc = ?, v_embedding = ? WHERE rowid = ?", (_encode(doc), blob, rowid))
+
+
+# Applied in this order to files written by older versions; a new file records them all as done.
+# To change the stored layout: change schema.py (new files), and when `_create_missing` cannot get
+# an existing file there (a changed tokenizer, a moved or converted value), append one step here.
+MIGRATIONS: list[Step] = [
+    Step("0001-vectors-out-of-documents", _vectors_out_of_documents),
+]
+
+
 class Store:
     """Owns the SQLite connection; runs each call in its own transaction."""
 
@@ -461,76 +525,11 @@ class Store:
         self.conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         self.conn.execute("PRAGMA journal_mode = WAL")
         self.conn.execute("PRAGMA synchronous = NORMAL")
-        self._migrate()
-
-    def _migrate(self) -> None:
-        with self._lock:
-            self._begin(immediate=True)
-            try:
-                self.conn.execute("CREATE TABLE IF NOT EXISTS _meta (key TEXT PRIMARY KEY, value TEXT)")
-                row = self.conn.execute("SELECT value FROM _meta WHERE key = 'schema_version'").fetchone()
-                if row is not None and int(row[0]) > SCHEMA_VERSION:
-                    raise RuntimeError(f"{self.path} was written by a newer cortex-mcp (schema {row[0]})")
-                for table in TABLES.values():
-                    self._create_or_upgrade(table)
-                    if row is not None and int(row[0]) < 2:
-                        self._move_vectors_out(table)
-                self.conn.execute(
-                    "INSERT OR REPLACE INTO _meta(key, value) VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),)
-                )
-                self.conn.execute("COMMIT")
-            except BaseException:
-                self.conn.execute("ROLLBACK")
-                raise
-
-    def _create_or_upgrade(self, table: Table) -> None:
-        """Create the table, or bring an existing one up to the schema: a column for every indexed
-        field (SQLite cannot add a STORED column later, so added ones are VIRTUAL) and a filled
-        search table for every search index."""
-        existed = self.conn.execute(
-            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (table.name,)
-        ).fetchone()
-        if existed:
-            have = {row[1] for row in self.conn.execute(f'PRAGMA table_xinfo("{table.name}")')}
-            for field_path in table.vectors:
-                if _vector_column(field_path) not in have:
-                    self.conn.execute(f'ALTER TABLE "{table.name}" ADD COLUMN "{_vector_column(field_path)}" BLOB')
-            for field_path in _indexed_fields(table):
-                if _column(field_path) not in have:
-                    self.conn.execute(
-                        f'ALTER TABLE "{table.name}" ADD COLUMN "{_column(field_path)}" '
-                        f"GENERATED ALWAYS AS (json_extract(doc, '{_json_path(field_path)}')) VIRTUAL"
-                    )
-        new_search = [
-            name
-            for name in table.search
-            if not self.conn.execute(
-                "SELECT 1 FROM sqlite_master WHERE name = ?", (f"{table.name}__search_{name}",)
-            ).fetchone()
-        ]
-        for statement in _ddl(table):
-            self.conn.execute(statement)
-        for name in new_search if existed else ():
-            field_path = table.search[name].field
-            self.conn.execute(
-                f'INSERT INTO "{table.name}__search_{name}"(rowid, text) '
-                f"SELECT rowid, json_extract(doc, '{_json_path(field_path)}') FROM \"{table.name}\" "
-                f"WHERE json_type(doc, '{_json_path(field_path)}') = 'text'"
-            )
-
-    def _move_vectors_out(self, table: Table) -> None:
-        """Schema 1 -> 2: vectors that still sit inside JSON documents move to their blob columns."""
-        for field_path in table.vectors:
-            rows = self.conn.execute(
-                f'SELECT rowid, doc FROM "{table.name}" WHERE json_type(doc, \'$.{field_path}\') = \'array\''
-            ).fetchall()
-            for rowid, text in rows:
-                doc = json.loads(text)
-                vector = doc.pop(field_path)
-                self.conn.execute(
-                    f'UPDATE "{table.name}" SET doc = ?, "{_vector_column(field_path)}" = ? WHERE rowid = ?',
-                    (_encode(doc), _pack(vector), rowid),
-                )
+        try:
+            migrate(self, MIGRATIONS, _create_missing, _layout_checksum())
+        except BaseException:
+            self.conn.close()
+            raise
 
     def _begin(self, immediate: bool) -> None:
         # busy_timeout covers most waits; this loop covers the rare immediate SQLITE_BUSY.
@@ -546,17 +545,22 @@ class Store:
                     raise
                 time.sleep(0.005)
 
-    def run(self, writable: bool, fn: Callable[[Tx], Any]) -> Any:
-        """Run `fn(tx)` in one transaction; any exception rolls back every write."""
+    @contextmanager
+    def transaction(self, writable: bool) -> Iterator[sqlite3.Connection]:
+        """One transaction on the connection: committed at the end, rolled back on any exception."""
         with self._lock:
             self._begin(immediate=writable)
             try:
-                result = fn(Tx(self.conn, int(time.time() * 1000), writable))
+                yield self.conn
                 self.conn.execute("COMMIT")
-                return result
             except BaseException:
                 self.conn.execute("ROLLBACK")
                 raise
+
+    def run(self, writable: bool, fn: Callable[[Tx], Any]) -> Any:
+        """Run `fn(tx)` in one transaction; any exception rolls back every write."""
+        with self.transaction(writable) as conn:
+            return fn(Tx(conn, int(time.time() * 1000), writable))
 
     def close(self) -> None:
         with self._lock:

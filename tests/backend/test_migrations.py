@@ -1,0 +1,190 @@
+"""Schema migrations of the embedded store: named steps recorded in `_migrations`, applied in order,
+each in one transaction; files from older builds are upgraded and files from newer builds refused."""
+
+import json
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from cortex_mcp.backends.embedded import EmbeddedBackend
+from cortex_mcp.backends.embedded import store as store_module
+from cortex_mcp.backends.embedded.migrations import LAYOUT, MigrationError, NewerDatabaseError, Step
+
+SCHEMA_2 = Path(__file__).parent / "data" / "schema2.sql"  # written by the build before named steps
+STEP_NAMES = [step.name for step in store_module.MIGRATIONS]
+
+
+def legacy_file(path: Path) -> Path:
+    conn = sqlite3.connect(path)
+    conn.executescript(SCHEMA_2.read_text())
+    conn.close()
+    return path
+
+
+def records(path: Path) -> dict[str, tuple[int, str | None]]:
+    conn = sqlite3.connect(path)
+    try:
+        return {name: (at, checksum) for name, at, checksum in conn.execute("SELECT * FROM _migrations")}
+    finally:
+        conn.close()
+
+
+def layout(path: Path) -> dict[str, set[str]]:
+    """Every table and index by name, with each table's column names (STORED or VIRTUAL alike)."""
+    conn = sqlite3.connect(path)
+    try:
+        objects = conn.execute("SELECT name, type FROM sqlite_master WHERE name NOT LIKE 'sqlite_%'").fetchall()
+        return {
+            name: {row[1] for row in conn.execute(f'PRAGMA table_xinfo("{name}")')} if kind == "table" else {kind}
+            for name, kind in objects
+        }
+    finally:
+        conn.close()
+
+
+def dump(path: Path) -> list[str]:
+    conn = sqlite3.connect(path)
+    try:
+        return list(conn.iterdump())
+    finally:
+        conn.close()
+
+
+def open_backend(path: Path) -> EmbeddedBackend:
+    return EmbeddedBackend(path)
+
+
+def test_a_new_file_records_every_step_and_the_layout(tmp_path):
+    db = tmp_path / "new.db"
+    open_backend(db).store.close()
+    recorded = records(db)
+    assert set(recorded) == {*STEP_NAMES, LAYOUT}
+    assert recorded[LAYOUT][1] == store_module._layout_checksum()
+    assert all(checksum is None for name, (_, checksum) in recorded.items() if name != LAYOUT)
+    conn = sqlite3.connect(db)
+    assert conn.execute("SELECT value FROM _meta WHERE key = 'schema_version'").fetchone() == ("3",)  # older builds refuse
+    conn.close()
+
+    open_backend(db).store.close()  # reopening an up-to-date file changes nothing
+    assert records(db) == recorded
+
+
+def test_a_schema_2_file_is_upgraded_to_the_layout_of_a_new_file(tmp_path):
+    db = legacy_file(tmp_path / "old.db")
+    b = open_backend(db)
+    try:
+        assert b.call_sync("query", "memories:count", {"memorySpaceId": "s"}) == 3
+        hits = b.call_sync("query", "memories:search", {"memorySpaceId": "s", "query": "tortoise"})
+        assert [h["content"] for h in hits] == ["the tortoise is named Sheldon"]
+        near = b.call_sync("query", "memories:search", {"memorySpaceId": "s", "query": "x", "embedding": [0.0, 1.0]})
+        assert near[0]["content"] == "ana likes green tea" and near[0]["_score"] == pytest.approx(1.0)
+        b.call_sync("mutation", "memories:store", {"memorySpaceId": "s", "content": "written after the upgrade",
+                                                   "contentType": "raw", "sourceType": "tool", "importance": 1, "tags": []})
+    finally:
+        b.store.close()
+    assert set(records(db)) == {*STEP_NAMES, LAYOUT}
+    fresh = tmp_path / "fresh.db"
+    open_backend(fresh).store.close()
+    assert layout(db) == layout(fresh)
+
+
+def test_a_schema_1_file_gets_its_vectors_moved_out_of_the_documents(tmp_path):
+    db = legacy_file(tmp_path / "v1.db")
+    conn = sqlite3.connect(db)  # what schema 1 wrote: vectors inside the JSON document, no blob column
+    for rowid, text, blob in conn.execute("SELECT rowid, doc, v_embedding FROM memories").fetchall():
+        if blob is not None:
+            doc = json.loads(text)
+            doc["embedding"] = list(memoryview(blob).cast("d"))
+            conn.execute("UPDATE memories SET doc = ? WHERE rowid = ?", (json.dumps(doc), rowid))
+    conn.execute("ALTER TABLE memories DROP COLUMN v_embedding")
+    conn.execute("UPDATE _meta SET value = '1' WHERE key = 'schema_version'")
+    conn.commit()
+    conn.close()
+
+    b = open_backend(db)
+    try:
+        rows = b.store.conn.execute("SELECT doc, v_embedding FROM memories ORDER BY rowid").fetchall()
+        assert all("embedding" not in json.loads(text) for text, _ in rows)
+        assert [blob is not None for _, blob in rows] == [True, True, False]
+        near = b.call_sync("query", "memories:search", {"memorySpaceId": "s", "query": "x", "embedding": [1.0, 0.0]})
+        assert near[0]["content"] == "the tortoise is named Sheldon" and near[0]["embedding"] == [1.0, 0.0]
+    finally:
+        b.store.close()
+
+
+def test_steps_run_in_order_once_each(tmp_path, monkeypatch):
+    db = tmp_path / "order.db"
+    open_backend(db).store.close()
+    ran: list[str] = []
+    later = [Step("9001-first", lambda conn: ran.append("first")), Step("9002-second", lambda conn: ran.append("second"))]
+    monkeypatch.setattr(store_module, "MIGRATIONS", [*store_module.MIGRATIONS, *later])
+    open_backend(db).store.close()
+    open_backend(db).store.close()
+    assert ran == ["first", "second"]
+    assert set(records(db)) == {*STEP_NAMES, "9001-first", "9002-second", LAYOUT}
+
+
+def test_a_failing_step_leaves_the_file_as_it_was_and_the_open_fails(tmp_path, monkeypatch):
+    db = legacy_file(tmp_path / "fail.db")
+    open_backend(db).store.close()
+    before = dump(db)
+
+    def half_done(conn: sqlite3.Connection) -> None:
+        conn.execute("DELETE FROM memories")
+        conn.execute("ALTER TABLE memories ADD COLUMN scratch TEXT")
+        raise ValueError("disk says no")
+
+    monkeypatch.setattr(store_module, "MIGRATIONS", [*store_module.MIGRATIONS, Step("9001-broken", half_done)])
+    with pytest.raises(MigrationError, match="9001-broken.*disk says no"):
+        open_backend(db)
+    assert dump(db) == before
+
+    monkeypatch.setattr(store_module, "MIGRATIONS", [*store_module.MIGRATIONS[:-1], Step("9001-broken", lambda conn: None)])
+    b = open_backend(db)
+    try:
+        assert b.call_sync("query", "memories:count", {"memorySpaceId": "s"}) == 3
+    finally:
+        b.store.close()
+    assert "9001-broken" in records(db)
+
+
+def test_a_failing_first_step_on_an_old_file_leaves_it_openable_by_the_old_build(tmp_path, monkeypatch):
+    db = legacy_file(tmp_path / "old-fail.db")
+
+    def broken(conn: sqlite3.Connection) -> None:
+        raise RuntimeError("boom")
+
+    before = dump(db)
+    monkeypatch.setattr(store_module, "MIGRATIONS", [Step("0001-broken", broken)])
+    with pytest.raises(MigrationError):
+        open_backend(db)
+    assert dump(db) == before  # no _migrations table, schema_version still 2
+
+
+@pytest.mark.parametrize("tamper", [
+    "INSERT INTO _migrations VALUES ('9999-from-the-future', 0, NULL)",
+    "UPDATE _meta SET value = '4' WHERE key = 'schema_version'",
+])
+def test_a_file_from_a_newer_build_is_refused_untouched(tmp_path, tamper):
+    db = tmp_path / "newer.db"
+    open_backend(db).store.close()
+    conn = sqlite3.connect(db)
+    conn.execute(tamper)
+    conn.commit()
+    conn.close()
+    before = dump(db)
+    with pytest.raises(NewerDatabaseError, match="newer cortex-mcp"):
+        open_backend(db)
+    assert dump(db) == before
+
+
+def test_a_schema_3_file_is_refused_by_the_check_builds_before_named_steps_made(tmp_path):
+    db = tmp_path / "three.db"
+    open_backend(db).store.close()
+    conn = sqlite3.connect(db)
+    try:
+        version = int(conn.execute("SELECT value FROM _meta WHERE key = 'schema_version'").fetchone()[0])
+    finally:
+        conn.close()
+    assert version > 2  # the schema-2 build refuses any file whose version is above 2
