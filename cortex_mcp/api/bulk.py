@@ -38,17 +38,18 @@ class ImportResult:
 
 
 def check_records(records: Sequence[dict]) -> None:
-    """Each record against the contract; the error names the record and field (`memories[3].content`)."""
+    """Each record against the contract; the error names the record and field (`.memories[3].content`)."""
     for i, record in enumerate(records):
-        RECORD.check(record, f"memories[{i}]")
+        RECORD.check(record, f".memories[{i}]")
 
 
 async def store_memories(backend: Backend, records: Sequence[dict], *, batch_size: int | None = None) -> ImportResult:
     """Store `records` (each what `memories:store` takes, plus optional stored state)."""
-    check_records(records)
     size = batch_size or BATCH_SIZE.get(backend.name, DEFAULT_BATCH_SIZE)
     if not 1 <= size <= MAX_RECORDS:
         raise ValueError(f"batch_size must be between 1 and {MAX_RECORDS}")
+    if len(records) > size:  # one batch is checked by the backend, in the same transaction
+        check_records(records)
     result = ImportResult()
     for start in range(0, len(records), size):
         batch = list(records[start : start + size])

@@ -247,12 +247,18 @@ class _Object(Validator):
     def required(self) -> list[str]:
         return [name for name, val in self.fields.items() if not isinstance(val, Optional_)]
 
+    def _in_byte_order(self) -> list[tuple[str, Validator]]:
+        # Cached: a bulk import checks thousands of records against one validator.
+        cached = self.__dict__.get("_order")
+        if cached is None or len(cached) != len(self.fields):
+            cached = self.__dict__["_order"] = sorted(self.fields.items())
+        return cached
+
     def check(self, value: Any, path: str = "") -> None:
         if not isinstance(value, dict):
             raise _mismatch(value, self, path)
         # Convex visits declared fields in byte order, then reports extra fields.
-        for name in sorted(self.fields):
-            validator = self.fields[name]
+        for name, validator in self._in_byte_order():
             if name in value:
                 validator.check(value[name], f"{path}.{name}")
             elif not isinstance(validator, Optional_):
@@ -262,7 +268,7 @@ class _Object(Validator):
                     f"Validator: {self.render()}",
                     path=f"{path}.{name}",
                 )
-        for name in sorted(value):
+        for name in sorted(value.keys() - self.fields.keys()):
             if name not in self.fields:
                 raise ArgumentValidationError(
                     f"Object contains extra field `{name}` that is not in the validator.{_ctx(path)}\n"
@@ -291,6 +297,9 @@ class _Union(Validator):
     members: tuple[Validator, ...]
 
     def check(self, value: Any, path: str = "") -> None:
+        for member in self.members:  # fast path for enums: no error built per member tried
+            if isinstance(member, _Literal) and type(member.value) is type(value) and member.value == value:
+                return
         for member in self.members:
             try:
                 member.check(value, path)

@@ -162,11 +162,12 @@ async def test_api_sends_batches_and_collects_ids(backend):
     assert await count(backend) == 7
 
 
-async def test_api_bad_record_in_a_later_batch_writes_nothing(backend):
+@pytest.mark.parametrize("batch_size", [2, None])  # several batches, and one
+async def test_api_bad_record_in_a_later_batch_writes_nothing(backend, batch_size):
     records = [record(f"m{i}") for i in range(5)] + [record(importance="high")]
     with pytest.raises(ArgumentValidationError) as caught:
-        await bulk.store_memories(backend, records, batch_size=2)
-    assert caught.value.path == "memories[5].importance"
+        await bulk.store_memories(backend, records, batch_size=batch_size)
+    assert caught.value.path == ".memories[5].importance"
     assert await count(backend) == 0
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +11,16 @@ from cortex_mcp.backends.base import KindDispatch, check_call
 from cortex_mcp.backends.embedded.handlers import load_handlers
 from cortex_mcp.backends.embedded.store import Store
 from cortex_mcp.errors import FunctionNotFoundError
+
+
+def _copy(value: Any) -> Any:
+    """A deep copy of validated arguments: JSON values, whose leaves are immutable (a bulk import's
+    thousands of records copy several times faster than with `copy.deepcopy`)."""
+    if isinstance(value, dict):
+        return {key: _copy(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_copy(item) for item in value]
+    return value
 
 
 class EmbeddedBackend(KindDispatch):
@@ -29,7 +38,7 @@ class EmbeddedBackend(KindDispatch):
         if handler is None:
             raise FunctionNotFoundError(path)
         check_call(kind, path, args)
-        args = copy.deepcopy(args)  # handlers may keep or mutate what they are given
+        args = _copy(args)  # handlers may keep or mutate what they are given
         return self.store.run(kind != "query", lambda tx: handler(tx, args))
 
     async def _call(self, kind: str, path: str, args: Any) -> Any:
