@@ -55,8 +55,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 warnings.filterwarnings("ignore", message="ping is removed")
 
-from cortex_mcp.api import bulk  # noqa: E402
-from cortex_mcp.backends.embedded import EmbeddedBackend  # noqa: E402
+from cortex_mcp.api import bulk
+from cortex_mcp.backends.embedded import EmbeddedBackend
 
 CORPUS_VERSION = 1  # bump when the generated corpus changes: cached databases are rebuilt
 DEFAULT_LOCOMO = ROOT.parent / "shared" / "data" / "locomo-dev.json"
@@ -292,7 +292,7 @@ def stats(samples: list[float], floor: float | None = None) -> dict:
     ordered = sorted(samples)
 
     def pct(p: float) -> float:
-        return round(ordered[min(len(ordered) - 1, int(round(p * (len(ordered) - 1))))], 3)
+        return round(ordered[min(len(ordered) - 1, round(p * (len(ordered) - 1)))], 3)
 
     out: dict[str, Any] = {"n": len(ordered), "p50_ms": pct(0.5), "p95_ms": pct(0.95), "p99_ms": pct(0.99)}
     if floor:
@@ -372,8 +372,10 @@ async def measure(db: Path, questions: list[str], gen: Generator, opts: argparse
 
 def table(report: dict) -> str:
     lines = [
-        f"{report['memories']} memories ({report['avg_content_chars']} chars on average), "
-        f"{report['floor']['n']} calls per kind in blocks of {report['block']}, load average {report['load_avg']}",
+        (
+            f"{report['memories']} memories ({report['avg_content_chars']} chars on average), "
+            f"{report['floor']['n']} calls per kind in blocks of {report['block']}, load average {report['load_avg']}"
+        ),
         f"{'':10}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}{'p50 x':>8}{'p95 x':>8}{'p99 x':>8}",
     ]
     rows = [("floor", report["floor"])] + [(k, report[k]) for k in ("recall", "remember", "ping")]
