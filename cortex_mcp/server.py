@@ -39,21 +39,19 @@ def build_server(config: Config, backend: Backend | None = None) -> MCPServer:
     selected = toolsets.select(config.toolsets)
     if backend is None and config.backend == "convex" and not config.convex_url:
         raise ValueError("the convex backend needs --convex-url (or CONVEX_URL)")
-    runtime = Runtime(config, backend)
-
     @asynccontextmanager
-    async def lifespan(_server: MCPServer) -> AsyncIterator[None]:
+    async def lifespan(_server: MCPServer) -> AsyncIterator[Backend]:
+        """Tools reach the backend as the lifespan context (toolsets/base.py `backend_of`)."""
         if backend is not None:
-            yield None
+            yield backend
             return
-        runtime.backend = open_backend(config)
+        opened = open_backend(config)
         try:
-            yield None
+            yield opened
         finally:
-            await runtime.backend.aclose()
-            runtime.backend = None
+            await opened.aclose()
 
-    registrar = Registrar(runtime)
+    registrar = Registrar(Runtime(config))
     for toolset in selected:
         toolset.register(registrar)
     log.info("cortex-mcp %s: %d tools on the %s backend", __version__, len(registrar.tools), config.backend)

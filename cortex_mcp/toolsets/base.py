@@ -1,7 +1,9 @@
 """What every toolset shares: the runtime, tool registration with annotations, error text.
 
 `Registrar.add` is the one place a tool is registered: it applies `--read-only`, sets the
-annotations, and wraps the tool so errors from any layer reach the agent as actionable text.
+annotations, and wraps the tool so that during a call `Runtime.backend` is the backend of the
+server run serving it (the lifespan context), and errors from any layer reach the agent as
+actionable text.
 """
 
 from __future__ import annotations
@@ -9,23 +11,41 @@ from __future__ import annotations
 import functools
 import inspect
 from collections.abc import Callable
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
+from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp.server.mcpserver.tools import Tool
-from pydantic import ConfigDict
+from mcp.server.mcpserver.utilities.context_injection import find_context_parameter
 from mcp.types import ToolAnnotations
+from pydantic import ConfigDict
 
 from cortex_mcp.backends.base import Backend
 from cortex_mcp.config import Config
 from cortex_mcp.errors import ArgumentValidationError, CortexError
 
+_call_backend: ContextVar[Backend] = ContextVar("cortex_call_backend")
+
+
+def backend_of(ctx: Context[Backend, Any]) -> Backend:
+    """The backend of the server run a request belongs to: what server.py's lifespan yields."""
+    return ctx.request_context.lifespan_context
+
 
 @dataclass
 class Runtime:
     config: Config
-    backend: Backend | None  # set for the server's lifetime (server.py); tools read it per call
+
+    @property
+    def backend(self) -> Backend:
+        """The backend of the current tool call (set by `Registrar.add`'s wrapper from the lifespan
+        context, so each in-process session or stdio process uses the backend it opened)."""
+        backend = _call_backend.get(None)
+        if backend is None:
+            raise RuntimeError("Runtime.backend is only available inside a tool call; elsewhere use backend_of(ctx)")
+        return backend
 
     def space(self, memory_space_id: str | None) -> str:
         return memory_space_id or self.config.memory_space
@@ -78,15 +98,26 @@ def describe_error(exc: CortexError) -> str:
     return text
 
 
-def _translate_errors(fn: Callable) -> Callable:
+_CALL_CONTEXT = "_cortex_call_context"  # where the SDK hands the wrapper its Context
+
+
+def _per_call(fn: Callable) -> tuple[Callable, str]:
+    """`fn` wrapped to run with its call's backend and with errors as text, plus the name of the
+    keyword the SDK passes the request Context in (the tool's own Context parameter, if it has one)."""
+    own_context = find_context_parameter(fn)
+
     @functools.wraps(fn)
-    async def wrapper(*args: Any, **kwargs: Any) -> Any:
+    async def wrapper(**kwargs: Any) -> Any:
+        ctx = kwargs[own_context] if own_context else kwargs.pop(_CALL_CONTEXT)
+        token = _call_backend.set(backend_of(ctx))
         try:
-            return await fn(*args, **kwargs)
+            return await fn(**kwargs)
         except CortexError as exc:
             raise ToolError(describe_error(exc)) from exc
+        finally:
+            _call_backend.reset(token)
 
-    return wrapper
+    return wrapper, own_context or _CALL_CONTEXT
 
 
 def _forbid_unknown_arguments(tool: Tool) -> None:
@@ -135,9 +166,11 @@ class Registrar:
             idempotent_hint=idempotent or read_only,
             open_world_hint=False,
         )
+        wrapped, context_kwarg = _per_call(fn)
         tool = Tool.from_function(
-            _translate_errors(fn),
+            wrapped,
             name=name or fn.__name__,
+            context_kwarg=context_kwarg,
             title=title,
             description=inspect.cleandoc(description or fn.__doc__ or ""),
             annotations=annotations,

@@ -6,6 +6,7 @@ from mcp import Client
 from cortex_mcp import toolsets
 from cortex_mcp.contract.catalog import CATALOG
 from cortex_mcp.server import build_server
+from cortex_mcp.toolsets.base import Runtime
 from cortex_mcp.toolsets.generated import tool_name
 from tests.helpers import fails, make_config, ok
 
@@ -96,3 +97,19 @@ async def test_a_server_without_a_backend_opens_one_per_session(tmp_path):
             await ok(c, "remember", {"content": "session note"})
     async with Client(server) as c:
         assert (await ok(c, "list_memories", {}))["total"] == 2
+
+
+async def test_overlapping_sessions_each_keep_their_own_backend(tmp_path):
+    server = build_server(make_config(tmp_path))
+    async with Client(server) as first:
+        async with Client(server) as second:
+            await ok(first, "remember", {"content": "from the first session"})
+            await ok(second, "remember", {"content": "from the second session"})
+        # the second session closed its backend; the first still has its own
+        await ok(first, "remember", {"content": "after the second session ended"})
+        assert (await ok(first, "list_memories", {}))["total"] == 3
+
+
+def test_runtime_backend_outside_a_tool_call_is_a_clear_error(tmp_path):
+    with pytest.raises(RuntimeError, match="inside a tool call"):
+        _ = Runtime(make_config(tmp_path)).backend
