@@ -157,7 +157,9 @@ async def _send(client: ConvexBackend, fn: Function, args: dict[str, Any], resul
         return "http", f"HTTP {status} {detail}"
     if body["status"] == "success":
         return "success", ""
-    message = body.get("errorMessage") if isinstance(body.get("errorMessage"), str) else ""
+    message = body.get("errorMessage")
+    if not isinstance(message, str):
+        message = ""
     text = _REQUEST_PREFIX.sub("", message, count=1)
     if "errorData" not in body and "ArgumentValidationError: " in text:
         return "validation", text.split("ArgumentValidationError: ", 1)[1].rstrip("\n")
@@ -184,7 +186,8 @@ def _interpret(fn: Function, text: str) -> tuple[str, str | None, str]:
         return "missing", where, f"target requires argument `{where.lstrip('.')}` that the catalog does not have"
     ours = _validator_at(fn, base)
     literal = _LITERAL.search(text)
-    theirs = literal.group(1) if literal else (_VALIDATOR.search(text).group(1) if _VALIDATOR.search(text) else "?")
+    validator = _VALIDATOR.search(text)
+    theirs = literal.group(1) if literal else (validator.group(1) if validator else "?")
     mine = ours.render() if ours is not None else "?"
     if ours is not None and theirs == mine:
         # Same validator, our sample was refused (e.g. an id of another deployment's format).

@@ -123,7 +123,8 @@ async def evaluate(
     top = max(ks)
     turn_ids_of: dict[int, set[str]] = {}
     for n, sample in enumerate(samples):
-        turn_ids_of[n] = {normalise_turn_id(t["dia_id"]) for _, turns, _ in sessions(sample["conversation"]) for t in turns}
+        turns_of = sessions(sample["conversation"])
+        turn_ids_of[n] = {normalise_turn_id(t["dia_id"]) for _, turns, _ in turns_of for t in turns}
     for n, sample in enumerate(samples):
         for qa in sample["qa"]:
             category = qa.get("category")
@@ -133,8 +134,14 @@ async def evaluate(
             if not evidence:
                 continue
             t0 = time.perf_counter()
-            result = await memory.recall(backend, memory_space_id=f"locomo-{n}", query=qa["question"], limit=top,
-                                         include_facts=False, now=asked_at[n])
+            result = await memory.recall(
+                backend,
+                memory_space_id=f"locomo-{n}",
+                query=qa["question"],
+                limit=top,
+                include_facts=False,
+                now=asked_at[n],
+            )
             latencies.append((time.perf_counter() - t0) * 1000)
             ranked = [dia_of.get(item["id"]) for item in result["items"]]
             for k in ks:
@@ -178,8 +185,10 @@ def main() -> None:
     if args.json:
         print(json.dumps(report))
         return
-    print(f"{len(samples)} conversations, {len(dia_of)} memories, {report['questions']} questions "
-          f"(categories 1-4), ingest {args.ingest}")
+    print(
+        f"{len(samples)} conversations, {len(dia_of)} memories, {report['questions']} questions "
+        f"(categories 1-4), ingest {args.ingest}"
+    )
     for k in ks:
         per = ", ".join(f"{name} {report['by_category'][name][f'r@{k}']:.1f}" for name in CATEGORIES.values())
         print(f"evidence R@{k}: {report[f'r@{k}']:.1f}  ({per})")

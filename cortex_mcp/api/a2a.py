@@ -50,7 +50,9 @@ def _check_send(from_agent: str, to_agent: str, message: str, importance: Any) -
     check_message(message)
     if from_agent == to_agent:
         raise InputError("SAME_AGENT_COMMUNICATION", "an agent cannot send a message to itself", "to_agent")
-    if importance is not None and (not isinstance(importance, int) or isinstance(importance, bool) or not 0 <= importance <= 100):
+    if importance is not None and (
+        not isinstance(importance, int) or isinstance(importance, bool) or not 0 <= importance <= 100
+    ):
         raise InputError("INVALID_IMPORTANCE", "importance must be a whole number between 0 and 100", "importance")
 
 
@@ -82,7 +84,9 @@ async def send(
 
 
 def _as_message(memory: dict) -> dict:
-    meta = memory.get("metadata") if isinstance(memory.get("metadata"), dict) else {}
+    meta = memory.get("metadata")
+    if not isinstance(meta, dict):
+        meta = {}
     return {
         "message_id": meta.get("messageId") or memory["memoryId"],
         "from_agent": meta.get("fromAgent"),
@@ -107,7 +111,12 @@ async def _a2a_messages(backend: Backend, agent_id: str) -> list[dict]:
 
 
 async def inbox(
-    backend: Backend, *, agent_id: str, limit: int = 20, from_agent: str | None = None, awaiting_reply_only: bool = False
+    backend: Backend,
+    *,
+    agent_id: str,
+    limit: int = 20,
+    from_agent: str | None = None,
+    awaiting_reply_only: bool = False,
 ) -> dict:
     """Messages received by `agent_id`, newest first; requests not yet answered are flagged."""
     check_agent_id(agent_id, "agent_id")
@@ -167,13 +176,19 @@ async def request(
         await anyio.sleep(poll_interval_s)
 
 
-async def reply(backend: Backend, *, agent_id: str, request_id: str, message: str, importance: int | None = None) -> dict:
+async def reply(
+    backend: Backend, *, agent_id: str, request_id: str, message: str, importance: int | None = None
+) -> dict:
     """Answer a request in `agent_id`'s inbox: the reply goes back to the requester, tied to it."""
     check_agent_id(agent_id, "agent_id")
     checks.require_text(request_id, "request_id")
     messages = await _a2a_messages(backend, agent_id)
     original = next(
-        (m for m in messages if m["direction"] == "inbound" and m["request_id"] == request_id and m["message_type"] == "request"),
+        (
+            m
+            for m in messages
+            if m["direction"] == "inbound" and m["request_id"] == request_id and m["message_type"] == "request"
+        ),
         None,
     )
     if original is None:

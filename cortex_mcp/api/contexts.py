@@ -49,7 +49,9 @@ async def create(
     if conversation_id is not None:
         checks.require_text(conversation_id, "conversation_id")
         if not conversation_id.startswith("conv-"):
-            raise InputError("INVALID_CONVERSATION_ID_FORMAT", "conversation_id must start with conv-", "conversation_id")
+            raise InputError(
+                "INVALID_CONVERSATION_ID_FORMAT", "conversation_id must start with conv-", "conversation_id"
+            )
         conversation_ref = {"conversationId": conversation_id, "messageIds": message_ids or []}
     return await call(
         backend,

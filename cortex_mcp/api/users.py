@@ -66,7 +66,10 @@ async def update(backend: Backend, *, user_id: str, data: dict, merge: bool = Tr
     current = await get(backend, user_id=user_id)
     new_data = deep_merge(current["data"], data) if current is not None and merge else data
     await call(backend, "immutable:store", {"type": "user", "id": user_id, "userId": user_id, "data": new_data})
-    return await get(backend, user_id=user_id)
+    saved = await get(backend, user_id=user_id)
+    if saved is None:  # deleted by another call in between
+        raise CortexError(f"user {user_id} was deleted while being updated", code="USER_NOT_FOUND", field="user_id")
+    return saved
 
 
 async def search(backend: Backend, *, query: str, limit: int = 20) -> list[dict]:
@@ -113,7 +116,9 @@ async def delete(backend: Backend, *, user_id: str, cascade: bool = False, dry_r
     return result
 
 
-async def delete_many(backend: Backend, *, user_ids: list[str], cascade: bool = False, dry_run: bool = False) -> list[dict]:
+async def delete_many(
+    backend: Backend, *, user_ids: list[str], cascade: bool = False, dry_run: bool = False
+) -> list[dict]:
     _check_ids(user_ids)
     return [await delete(backend, user_id=u, cascade=cascade, dry_run=dry_run) for u in user_ids]
 
@@ -129,6 +134,13 @@ async def export(backend: Backend, *, format: str = "json", limit: int = 1000) -
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(["id", "version", "createdAt", "updatedAt", "data"])
     for p in profiles:
-        writer.writerow([p["id"], p["version"], int(p["createdAt"]), int(p["updatedAt"]),
-                         json.dumps(p["data"], ensure_ascii=False, sort_keys=True)])
+        writer.writerow(
+            [
+                p["id"],
+                p["version"],
+                int(p["createdAt"]),
+                int(p["updatedAt"]),
+                json.dumps(p["data"], ensure_ascii=False, sort_keys=True),
+            ]
+        )
     return out.getvalue()

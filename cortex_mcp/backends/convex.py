@@ -155,8 +155,10 @@ def _request_error(response: httpx.Response) -> CortexError:
     except ValueError:
         body = None
     if isinstance(body, dict):
-        code = body.get("code") if isinstance(body.get("code"), str) else code
-        message = body.get("message") if isinstance(body.get("message"), str) else message
+        if isinstance(body_code := body.get("code"), str):
+            code = body_code
+        if isinstance(body_message := body.get("message"), str):
+            message = body_message
     hint = None
     if response.status_code in (401, 403):
         hint = "Check the deploy key / auth token given for the Convex deployment."

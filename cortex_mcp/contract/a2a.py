@@ -61,7 +61,9 @@ FUNCTIONS = [
             ),
         },
         "Send the same message from one agent to several agents at once.",
-        returns="{messageId, sentAt, recipients, senderMemoryIds, receiverMemoryIds, memoriesCreated, conversationIds?}",
+        returns=(
+            "{messageId, sentAt, recipients, senderMemoryIds, receiverMemoryIds, memoriesCreated, conversationIds?}"
+        ),
     ),
     query(
         "a2a:getConversation",
@@ -77,6 +79,9 @@ FUNCTIONS = [
             "offset": o(v.number()).describe("Messages to skip (default 0)"),
         },
         "Read the messages exchanged between two agents, oldest first, as seen from agent1's memory space.",
-        returns="{participants, conversationId?, messageCount, messages, period: {start, end}, tags?, canRetrieveFullHistory}",
+        returns=(
+            "{participants, conversationId?, messageCount, messages, period: {start, end}, tags?, "
+            "canRetrieveFullHistory}"
+        ),
     ),
 ]

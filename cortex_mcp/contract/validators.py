@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeGuard
 
 from cortex_mcp.errors import ArgumentValidationError
 
@@ -46,14 +46,14 @@ def _ctx(path: str) -> str:
     return f"\nPath: {path}" if path else ""
 
 
-def _mismatch(value: Any, validator: "Validator", path: str) -> ArgumentValidationError:
+def _mismatch(value: Any, validator: Validator, path: str) -> ArgumentValidationError:
     return ArgumentValidationError(
         f"Value does not match validator.{_ctx(path)}\nValue: {render_value(value)}\nValidator: {validator.render()}",
         path=path,
     )
 
 
-def is_number(value: Any) -> bool:
+def is_number(value: Any) -> TypeGuard[int | float]:
     """A JSON number; bool is not a number even though Python says it is an int."""
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
@@ -72,7 +72,7 @@ class Validator:
     def json_schema(self) -> dict[str, Any]:  # pragma: no cover - abstract
         raise NotImplementedError
 
-    def describe(self, text: str) -> "Validator":
+    def describe(self, text: str) -> Validator:
         """Attach a human description (used in generated tool schemas)."""
         self.description = text
         return self

@@ -27,7 +27,7 @@ class Profile(BaseModel):
     updated_at: int
 
     @classmethod
-    def of(cls, doc: dict) -> "Profile":
+    def of(cls, doc: dict) -> Profile:
         return cls(user_id=doc["id"], data=doc["data"], version=int(doc["version"]),
                    created_at=int(doc["createdAt"]), updated_at=int(doc["updatedAt"]))
 
@@ -55,7 +55,7 @@ class UserDeletion(BaseModel):
     verification: Verification | None = None
 
     @classmethod
-    def of(cls, r: dict) -> "UserDeletion":
+    def of(cls, r: dict) -> UserDeletion:
         return cls(user_id=r["userId"], dry_run=r["dryRun"], deleted=r["deleted"], total=r["total"],
                    counts=r.get("counts"), memory_space_ids=r.get("memorySpaceIds"),
                    items={k: v[:MAX_ITEMS_PER_LAYER] for k, v in r["items"].items()} if r.get("items") else None,
@@ -87,41 +87,56 @@ def register(reg: Registrar) -> None:
 
     async def update_user(
         user_id: UserIdArg,
-        data: Annotated[dict[str, Any], Field(description="Profile data, e.g. {'displayName': 'Alex', 'language': 'de'}")],
+        data: Annotated[
+            dict[str, Any], Field(description="Profile data, e.g. {'displayName': 'Alex', 'language': 'de'}")
+        ],
         merge: Annotated[bool, Field(description="Merge into the current profile (default) or replace it")] = True,
     ) -> Profile:
         """Create or update a user's profile; every change is a new version (history kept)."""
         return Profile.of(await api.update(rt.backend, user_id=user_id, data=data, merge=merge))
 
-    async def search_users(query: Annotated[str, Field(min_length=1, description="Text to find in profile data")],
-                           limit: Annotated[int, Field(ge=1, le=100, description="Max users")] = 20) -> Profiles:
+    async def search_users(
+        query: Annotated[str, Field(min_length=1, description="Text to find in profile data")],
+        limit: Annotated[int, Field(ge=1, le=100, description="Max users")] = 20,
+    ) -> Profiles:
         """Find users whose profile data contains the text."""
         found = await api.search(rt.backend, query=query, limit=limit)
         return Profiles(users=[Profile.of(p) for p in found], count=len(found))
 
-    async def update_users(user_ids: UserIdsArg, data: Annotated[dict[str, Any], Field(description="Data merged into each profile")]) -> Profiles:
+    async def update_users(
+        user_ids: UserIdsArg, data: Annotated[dict[str, Any], Field(description="Data merged into each profile")]
+    ) -> Profiles:
         """Merge the same data into several existing profiles."""
         updated = await api.update_many(rt.backend, user_ids=user_ids, data=data)
         return Profiles(users=[Profile.of(p) for p in updated], count=len(updated))
 
     async def delete_user(
         user_id: UserIdArg,
-        cascade: Annotated[bool, Field(description="Erase ALL the user's data in every layer and memory space (GDPR)")] = False,
+        cascade: Annotated[
+            bool, Field(description="Erase ALL the user's data in every layer and memory space (GDPR)")
+        ] = False,
         dry_run: Annotated[bool, Field(description="Only list what would be deleted")] = False,
     ) -> UserDeletion:
         """Delete a user's profile, or with cascade=true erase everything of the user (right to be
         forgotten) in one transaction, then verify nothing is left. Run with dry_run=true first."""
         return UserDeletion.of(await api.delete(rt.backend, user_id=user_id, cascade=cascade, dry_run=dry_run))
 
-    async def delete_users(user_ids: UserIdsArg,
-                           cascade: Annotated[bool, Field(description="Erase all their data (GDPR)")] = False,
-                           dry_run: Annotated[bool, Field(description="Only list what would be deleted")] = False) -> Deletions:
+    async def delete_users(
+        user_ids: UserIdsArg,
+        cascade: Annotated[bool, Field(description="Erase all their data (GDPR)")] = False,
+        dry_run: Annotated[bool, Field(description="Only list what would be deleted")] = False,
+    ) -> Deletions:
         """Delete several users (each as delete_user)."""
-        results = [UserDeletion.of(r) for r in await api.delete_many(rt.backend, user_ids=user_ids, cascade=cascade, dry_run=dry_run)]
+        results = [
+            UserDeletion.of(r)
+            for r in await api.delete_many(rt.backend, user_ids=user_ids, cascade=cascade, dry_run=dry_run)
+        ]
         return Deletions(results=results, deleted_users=sum(r.deleted for r in results))
 
-    async def export_users(format: Annotated[Literal["json", "csv"], Field(description="json or csv")] = "json",
-                           limit: Annotated[int, Field(ge=1, le=10_000, description="Max users")] = 1000) -> Export:
+    async def export_users(
+        format: Annotated[Literal["json", "csv"], Field(description="json or csv")] = "json",
+        limit: Annotated[int, Field(ge=1, le=10_000, description="Max users")] = 1000,
+    ) -> Export:
         """Export user profiles as JSON or CSV text."""
         return Export(format=format, content=await api.export(rt.backend, format=format, limit=limit))
 

@@ -356,7 +356,8 @@ async def test_get_conversation_filters_and_paging(backend):
     s2 = await send(backend, message="two", metadata={"tags": ["x"]}, importance=50)
     await tick()
     s3 = await send(backend, message="three", userId="u1", importance=80)
-    texts = lambda out: [m["message"] for m in out["messages"]]
+    def texts(out):
+        return [m["message"] for m in out["messages"]]
     assert texts(await conv(backend, since=s2["sentAt"])) == ["two", "three"]
     assert texts(await conv(backend, until=s2["sentAt"])) == ["one", "two"]
     assert texts(await conv(backend, since=0, until=0)) == ["one", "two", "three"]

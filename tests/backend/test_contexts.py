@@ -676,10 +676,8 @@ async def test_export_csv(backend):
     assert lines[0] == "contextId,memorySpaceId,purpose,status,depth,parentId,userId,createdAt,updatedAt"
     assert lines[1] == f"{root['contextId']},s1,plain,active,0,,u1,{iso(root['createdAt'])},{iso(root['updatedAt'])}"
     # deviation: RFC 4180 quoting (upstream writes the comma raw and breaks the row)
-    assert (
-        lines[2]
-        == f'{child["contextId"]},s1,"has, comma ""q""",active,1,{root["contextId"]},,{iso(child["createdAt"])},{iso(child["updatedAt"])}'
-    )
+    created, updated = iso(child["createdAt"]), iso(child["updatedAt"])
+    assert lines[2] == f'{child["contextId"]},s1,"has, comma ""q""",active,1,{root["contextId"]},,{created},{updated}'
     assert len(lines) == 3 and out["count"] == 2
     only = await call(backend, "contexts:exportContexts", {"format": "csv", "userId": "u1"})
     assert only["count"] == 1

@@ -3,7 +3,7 @@
 import csv
 import json
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import anyio
 import pytest
@@ -603,7 +603,7 @@ async def test_export_csv(backend):
     assert row[0] == "c1" and row[1] == "user-agent"
     assert row[2] == '{"agentId":"a1","userId":"u1"}' and row[3] == "1"
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", row[4])
-    parsed = datetime.strptime(row[5], "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=timezone.utc)
+    parsed = datetime.strptime(row[5], "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
     assert round(parsed.timestamp() * 1000) == doc["updatedAt"]
     assert row[6] == '{"k":"v"}'
     args = {"format": "csv", "dateStart": doc["createdAt"] + 1}

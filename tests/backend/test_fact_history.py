@@ -208,7 +208,8 @@ async def test_changes_by_time_range(backend):
     await tick()
     c = await event(backend, (await log(backend, "c", "CREATE"))["eventId"])
     await log(backend, "x", space="s2")
-    q = lambda **kw: call(backend, "factHistory:getChangesByTimeRange", {"memorySpaceId": "s1", **kw})
+    def q(**kw):
+        return call(backend, "factHistory:getChangesByTimeRange", {"memorySpaceId": "s1", **kw})
     assert [e["factId"] for e in await q()] == ["c", "b", "a"]
     assert [e["factId"] for e in await q(after=b["timestamp"])] == ["c", "b"]
     assert [e["factId"] for e in await q(before=b["timestamp"])] == ["b", "a"]

@@ -418,7 +418,8 @@ async def test_consolidate_keep_not_in_list_and_missing_keep(backend):
 async def test_get_scoping(backend):
     plain = await store(backend)
     tenant = await store(backend, tenantId="t1")
-    get = lambda fid, **kw: call(backend, "facts:get", {"memorySpaceId": "s1", "factId": fid, **kw})
+    def get(fid, **kw):
+        return call(backend, "facts:get", {"memorySpaceId": "s1", "factId": fid, **kw})
     assert (await get(plain["factId"]))["_id"] == plain["_id"]
     assert await get("fact-0-x") is None
     assert await call(backend, "facts:get", {"memorySpaceId": "s2", "factId": plain["factId"]}) is None
@@ -451,7 +452,8 @@ async def test_list_filters(backend):
         backend, fact="f2", subject="", factType="identity", tags=["b"], confidence=50, sourceType="tool", tenantId="t2"
     )
     await store(backend, fact="f3", tags=["c"], confidence=70, metadata={"k": 1, "n": {"x": 1}})
-    q = lambda **kw: ids(backend, "facts:list", {"memorySpaceId": "s1", **kw})
+    def q(**kw):
+        return ids(backend, "facts:list", {"memorySpaceId": "s1", **kw})
     assert await q() == ["f1", "f2", "f3"]
     assert await q(tenantId="t1") == ["f1"] and await q(tenantId="") == ["f1", "f2", "f3"]
     assert await q(factType="identity") == ["f2"]
@@ -478,7 +480,8 @@ async def test_list_time_and_validity_filters(backend):
     a = await store(backend, fact="a", validFrom=1000, validUntil=2000)
     await tick()
     b = await store(backend, fact="b")
-    q = lambda **kw: ids(backend, "facts:list", {"memorySpaceId": "s1", **kw})
+    def q(**kw):
+        return ids(backend, "facts:list", {"memorySpaceId": "s1", **kw})
     assert await q(createdAfter=b["createdAt"]) == ["b"] and await q(createdBefore=a["createdAt"]) == ["a"]
     assert await q(updatedAfter=b["updatedAt"]) == ["b"] and await q(updatedBefore=a["updatedAt"]) == ["a"]
     assert await q(validAt=1000) == ["a"] and await q(validAt=999) == [] and await q(validAt=2000) == []
@@ -500,7 +503,8 @@ async def test_list_excludes_superseded_unless_asked(backend):
 async def test_list_sorting_and_paging(backend):
     for name, conf in (("a", 50), ("b", 90), ("c", 50), ("d", 70)):
         await store(backend, fact=name, confidence=conf)
-    q = lambda **kw: ids(backend, "facts:list", {"memorySpaceId": "s1", **kw})
+    def q(**kw):
+        return ids(backend, "facts:list", {"memorySpaceId": "s1", **kw})
     assert await q(sortBy="confidence") == ["b", "d", "a", "c"]  # desc by default, stable ties
     assert await q(sortBy="confidence", sortOrder="asc") == ["a", "c", "d", "b"]
     assert await q(sortBy="fact") == ["a", "b", "c", "d"]  # unknown field: natural order
@@ -537,7 +541,8 @@ async def test_search_full_text(backend):
     await store(backend, fact="User drinks coffee every morning", confidence=40)
     await store(backend, fact="Dark chocolate is the favourite", tags=["food"])
     await store(backend, fact="dark side", space="s2")
-    s = lambda query, **kw: ids(backend, "facts:search", {"memorySpaceId": "s1", "query": query, **kw})
+    def s(query, **kw):
+        return ids(backend, "facts:search", {"memorySpaceId": "s1", "query": query, **kw})
     assert sorted(await s("DARK")) == ["Dark chocolate is the favourite", "User prefers dark mode"]
     assert await s("pref") == ["User prefers dark mode"]  # last term as prefix
     assert await s("theme") == []  # subject is not searched
@@ -609,7 +614,8 @@ async def test_query_by_subject(backend):
     await store(backend, fact="u2", subject="user", predicate="works at", confidence=95)
     await store(backend, fact="U3", subject="User")
     await store(backend, fact="other", subject="user", space="s2")
-    q = lambda **kw: ids(backend, "facts:queryBySubject", {"memorySpaceId": "s1", "subject": "user", **kw})
+    def q(**kw):
+        return ids(backend, "facts:queryBySubject", {"memorySpaceId": "s1", "subject": "user", **kw})
     assert await q() == ["u1", "u2"]
     assert await q(predicate="works at") == ["u2"] and await q(tags=["x"]) == ["u1"]
     assert await q(sortBy="confidence") == ["u2", "u1"] and await q(limit=1, offset=1) == ["u2"]
@@ -627,9 +633,13 @@ async def test_query_by_relationship(backend):
         backend, fact="works at Beta", subject="user", predicate="works_at", object="Beta", factType="relationship"
     )
     await store(backend, fact="likes tea", subject="user", predicate="likes")
-    q = lambda **kw: ids(
-        backend, "facts:queryByRelationship", {"memorySpaceId": "s1", "subject": "user", "predicate": "works_at", **kw}
-    )
+    def q(**kw):
+        return ids(
+            backend,
+            "facts:queryByRelationship",
+            {"memorySpaceId": "s1", "subject": "user", "predicate": "works_at", **kw},
+        )
+
     assert await q() == ["works at Acme", "works at Beta"]
     assert await q(object="Beta") == ["works at Beta"] and await q(factType="relationship") == ["works at Beta"]
     await call(backend, "facts:update", {"memorySpaceId": "s1", "factId": old["factId"], "fact": "works at Acme Inc"})
@@ -713,7 +723,10 @@ async def test_find_by_structure(backend):
         await store(backend, fact=f"f{i}", subject="user", predicate="likes", object="tea" if i % 2 else "")
     old = await store(backend, fact="old", subject="user", predicate="lives in", userId="u1")
     await call(backend, "facts:update", {"memorySpaceId": "s1", "factId": old["factId"], "fact": "new"})
-    q = lambda **kw: ids(backend, "facts:findByStructure", {"memorySpaceId": "s1", **kw})
+
+    def q(**kw):
+        return ids(backend, "facts:findByStructure", {"memorySpaceId": "s1", **kw})
+
     assert len(await q(subject="user")) == 10
     assert await q(subject="user", predicate="lives in") == ["new"]  # superseded excluded
     assert await q(object="", limit=2) == ["f0", "f2"]

@@ -21,7 +21,8 @@ TEMPLATES = {
   },
   "immutable": {
     "retention": {"defaultVersions": 20,
-      "byType": {"audit-log": {"versionsToKeep": -1}, "policy": {"versionsToKeep": -1}, "kb-article": {"versionsToKeep": 50}}},
+      "byType": {"audit-log": {"versionsToKeep": -1},
+        "policy": {"versionsToKeep": -1}, "kb-article": {"versionsToKeep": 50}}},
     "purging": {"autoCleanupVersions": true}
   },
   "mutable": {
@@ -44,7 +45,8 @@ TEMPLATES = {
   },
   "immutable": {
     "retention": {"defaultVersions": 50,
-      "byType": {"audit-log": {"versionsToKeep": -1}, "medical-record": {"versionsToKeep": -1}, "policy": {"versionsToKeep": -1}}},
+      "byType": {"audit-log": {"versionsToKeep": -1},
+        "medical-record": {"versionsToKeep": -1}, "policy": {"versionsToKeep": -1}}},
     "purging": {"autoCleanupVersions": false}
   },
   "mutable": {"retention": {"purgeInactiveAfter": "6y"}, "purging": {"autoDelete": false}},
@@ -63,7 +65,8 @@ TEMPLATES = {
   },
   "immutable": {
     "retention": {"defaultVersions": 30,
-      "byType": {"audit-log": {"versionsToKeep": -1}, "access-log": {"versionsToKeep": -1}, "policy": {"versionsToKeep": -1}}},
+      "byType": {"audit-log": {"versionsToKeep": -1},
+        "access-log": {"versionsToKeep": -1}, "policy": {"versionsToKeep": -1}}},
     "purging": {"autoCleanupVersions": true}
   },
   "mutable": {"retention": {"purgeInactiveAfter": "2y"}, "purging": {"autoDelete": false}},
@@ -82,7 +85,8 @@ TEMPLATES = {
   },
   "immutable": {
     "retention": {"defaultVersions": -1,
-      "byType": {"audit-log": {"versionsToKeep": -1}, "financial-record": {"versionsToKeep": -1}, "transaction": {"versionsToKeep": -1}}},
+      "byType": {"audit-log": {"versionsToKeep": -1},
+        "financial-record": {"versionsToKeep": -1}, "transaction": {"versionsToKeep": -1}}},
     "purging": {"autoCleanupVersions": false}
   },
   "mutable": {"retention": {"purgeInactiveAfter": "7y"}, "purging": {"autoDelete": false}},
@@ -227,9 +231,12 @@ async def test_set_policy_accepts_non_object_policy_as_global(backend):
 
 async def test_set_agent_override_merges_over_global_policy(backend):
     await set_policy(backend, vector={"v": "global"}, mutable={"m": 1})
-    assert await call(
-        backend, "governance:setAgentOverride", {"memorySpaceId": "ms1", "overrides": {"vector": {"v": "ms1"}}}
-    ) is None
+    assert (
+        await call(
+            backend, "governance:setAgentOverride", {"memorySpaceId": "ms1", "overrides": {"vector": {"v": "ms1"}}}
+        )
+        is None
+    )
     assert await get_policy(backend, memorySpaceId="ms1") == {
         "vector": {"v": "ms1"},
         "mutable": {"m": 1},

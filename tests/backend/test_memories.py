@@ -687,7 +687,7 @@ async def test_export_csv(backend):
     lines = out["data"].split("\n")
     assert lines[0] == "memoryId,content,sourceType,importance,tags,createdAt"
     assert lines[1] == f"{a['memoryId']},a; b;c"
-    assert re.fullmatch(rf"line2,conversation,72\.5,x;y,\d{{4}}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{{3}}Z", lines[2])
+    assert re.fullmatch(r"line2,conversation,72\.5,x;y,\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", lines[2])
     assert lines[3].startswith(f"{b['memoryId']},plain,a2a,70,,") and not out["data"].endswith("\n")
     empty = await call(backend, "memories:exportMemories", {"memorySpaceId": "none", "format": "csv"})
     assert empty["data"] == "memoryId,content,sourceType,importance,tags,createdAt"
@@ -701,7 +701,8 @@ def test_js_formatting_helpers():
 
     assert js_iso(1735787045678) == "2025-01-02T03:04:05.678Z"
     assert js_iso(0) == "1970-01-01T00:00:00.000Z"
-    cases = {70: "70", 70.0: "70", 72.5: "72.5", 0.1: "0.1", 1e-7: "1e-7", 1.5e-6: "0.0000015",
-             1e21: "1e+21", 2.0**60: "1152921504606847000", -0.0: "0", -3.25: "-3.25", 1.2345e25: "1.2345e+25"}
-    for value, text in cases.items():
+    cases = [(70, "70"), (70.0, "70"), (72.5, "72.5"), (0.1, "0.1"), (1e-7, "1e-7"), (1.5e-6, "0.0000015"),
+             (1e21, "1e+21"), (2.0**60, "1152921504606847000"), (-0.0, "0"), (-3.25, "-3.25"),
+             (1.2345e25, "1.2345e+25")]  # fmt: skip
+    for value, text in cases:
         assert js_number(value) == text, value

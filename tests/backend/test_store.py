@@ -4,8 +4,9 @@ import sqlite3
 
 import pytest
 
-from cortex_mcp.backends.embedded import EmbeddedBackend, store as store_module
-from cortex_mcp.backends.embedded.schema import TABLES, SearchIndex, Table
+from cortex_mcp.backends.embedded import EmbeddedBackend
+from cortex_mcp.backends.embedded import store as store_module
+from cortex_mcp.backends.embedded.schema import TABLES, Table
 from cortex_mcp.errors import FunctionError
 
 
@@ -41,7 +42,9 @@ def test_search_ties_come_newest_first_and_huge_limits_mean_all(tmp_path):
     try:
         for i in range(3):
             b.call_sync("mutation", "memories:store", memory(f"same words here {i}x"))
-        ranked = b.store.run(False, lambda tx: tx.search("memories", "by_content", "same words", {"memorySpaceId": "s"}))
+        ranked = b.store.run(
+            False, lambda tx: tx.search("memories", "by_content", "same words", {"memorySpaceId": "s"})
+        )
         assert [d["content"] for d in ranked] == ["same words here 2x", "same words here 1x", "same words here 0x"]
         assert len(b.call_sync("query", "memories:list", {"memorySpaceId": "s", "limit": 1e20})) == 3
         assert len(b.call_sync("query", "agents:list", {"limit": 2.0**70})) == 0
@@ -49,7 +52,9 @@ def test_search_ties_come_newest_first_and_huge_limits_mean_all(tmp_path):
         b.store.close()
 
 
-@pytest.mark.parametrize("value, needle", [(float("nan"), "NaN"), (float("inf"), "NaN"), ("bad \ud800 text", "surrogate")])
+@pytest.mark.parametrize(
+    "value, needle", [(float("nan"), "NaN"), (float("inf"), "NaN"), ("bad \ud800 text", "surrogate")]
+)
 def test_values_sqlite_cannot_keep_are_plain_errors_and_write_nothing(tmp_path, value, needle):
     b = EmbeddedBackend(tmp_path / "v.db")
     try:
@@ -92,8 +97,14 @@ def test_vectors_live_beside_the_document_and_read_back_unchanged(tmp_path):
         assert stored["embedding"] == [0.25, -1.5, 3.0]
         raw = b.store.conn.execute("SELECT doc, v_embedding FROM memories").fetchone()
         assert "embedding" not in raw[0] and raw[1] is not None  # not parsed with the JSON document
-        b.call_sync("mutation", "memories:finalizePartialMemory", {"memoryId": stored["memoryId"], "content": "v2", "metadata": None})
-        assert "embedding" not in b.call_sync("query", "memories:get", {"memorySpaceId": "s", "memoryId": stored["memoryId"]})
+        b.call_sync(
+            "mutation",
+            "memories:finalizePartialMemory",
+            {"memoryId": stored["memoryId"], "content": "v2", "metadata": None},
+        )
+        assert "embedding" not in b.call_sync(
+            "query", "memories:get", {"memorySpaceId": "s", "memoryId": stored["memoryId"]}
+        )
         with pytest.raises(FunctionError) as err:
             b.call_sync("mutation", "memories:store", memory("bad", embedding=[float("nan")]))
         assert "NaN" in err.value.message
@@ -108,7 +119,11 @@ def test_odd_vectors_and_limits(tmp_path):
             b.call_sync("mutation", "memories:store", memory("huge", embedding=[10**400]))
         assert "Infinity" in err.value.message
         b.call_sync("mutation", "memories:store", memory("ok", embedding=[1, 2]))
-        hits = b.call_sync("query", "memories:search", {"memorySpaceId": "s", "query": "x", "embedding": [1.0, 2.0], "limit": float("inf")})
+        hits = b.call_sync(
+            "query",
+            "memories:search",
+            {"memorySpaceId": "s", "query": "x", "embedding": [1.0, 2.0], "limit": float("inf")},
+        )
         assert [h["content"] for h in hits] == ["ok"]
     finally:
         b.store.close()

@@ -127,7 +127,7 @@ async def test_openai_unreachable_is_clear():
 
 
 def _cos(a, b):
-    return sum(x * y for x, y in zip(a, b))
+    return sum(x * y for x, y in zip(a, b, strict=True))
 
 
 @needs_local

@@ -6,11 +6,18 @@ from cortex_mcp.backends.base import call
 
 pytestmark = pytest.mark.anyio
 
-WRONG_VALUE = {"string": 12345, "number": "not-a-number", "integer": "not-a-number", "boolean": "yes", "array": 7, "object": 7}
+WRONG_VALUE = {
+    "string": 12345,
+    "number": "not-a-number",
+    "integer": "not-a-number",
+    "boolean": "yes",
+    "array": 7,
+    "object": 7,
+}
 
 
 async def snapshot(backend) -> dict:
-    return (await call(backend, "admin:getAllCounts", {}))
+    return await call(backend, "admin:getAllCounts", {})
 
 
 def first_typed_property(schema: dict) -> tuple[str, str] | None:

@@ -26,8 +26,15 @@ async def test_context_tree_chain_update_and_delete_rules(client):
     assert {c["context_id"] for c in top["children"]} == {a["context_id"], b["context_id"]}
     assert len(top["descendants"]) == 3
 
-    done = await ok(client, "update_context", {"context_id": b["context_id"], "status": "completed", "data": {"tag": "v1"}})
-    assert done["status"] == "completed" and done["completed_at"] and done["version"] == 2 and done["data"] == {"tag": "v1"}
+    done = await ok(
+        client, "update_context", {"context_id": b["context_id"], "status": "completed", "data": {"tag": "v1"}}
+    )
+    assert (
+        done["status"] == "completed"
+        and done["completed_at"]
+        and done["version"] == 2
+        and done["data"] == {"tag": "v1"}
+    )
 
     # deleting the root without cascade is refused; with cascade everything goes
     text = await fails(client, "contexts_delete_context", {"contextId": root["context_id"]})
@@ -43,7 +50,9 @@ async def test_context_input_errors(client):
     assert "parent_id" in await fails(client, "create_context", {"purpose": "x", "parent_id": "nope"})
     assert "purpose" in await fails(client, "create_context", {"purpose": "   "})
     assert "status" in await fails(client, "update_context", {"context_id": "ctx-1-abc", "status": "paused"})
-    assert "CONTEXT_NOT_FOUND" in await fails(client, "update_context", {"context_id": "ctx-1-abc", "status": "blocked"})
+    assert "CONTEXT_NOT_FOUND" in await fails(
+        client, "update_context", {"context_id": "ctx-1-abc", "status": "blocked"}
+    )
 
 
 @pytest.fixture
@@ -75,13 +84,17 @@ async def test_request_reply_round_trip(pair):
             if inbox["messages"]:
                 request = inbox["messages"][0]
                 assert request["message"] == "What is the deploy window?" and request["awaiting_reply"]
-                answer.update(await ok(bob, "a2a_reply", {"request_id": request["request_id"], "message": "Fridays 10-12"}))
+                answer.update(
+                    await ok(bob, "a2a_reply", {"request_id": request["request_id"], "message": "Fridays 10-12"})
+                )
                 return
             await anyio.sleep(0.05)
 
     async with anyio.create_task_group() as tg:
         tg.start_soon(bob_answers)
-        result = await ok(alice, "a2a_request", {"to_agent": "bob", "message": "What is the deploy window?", "timeout_ms": 10000})
+        result = await ok(
+            alice, "a2a_request", {"to_agent": "bob", "message": "What is the deploy window?", "timeout_ms": 10000}
+        )
     assert result["reply"]["message"] == "Fridays 10-12" and result["reply"]["from_agent"] == "bob"
     assert result["reply"]["in_reply_to"] == result["request_id"] == answer["request_id"]
     assert (await ok(bob, "a2a_inbox", {}))["awaiting_reply"] == 0

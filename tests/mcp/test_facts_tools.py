@@ -8,13 +8,33 @@ pytestmark = pytest.mark.anyio
 
 
 async def test_new_location_supersedes_old_and_as_of_answers_the_past(client):
-    paris = await ok(client, "store_fact", {"fact": "Alex lives in Paris", "subject": "Alex", "predicate": "lives in", "object": "Paris", "fact_type": "identity"})
+    paris = await ok(
+        client,
+        "store_fact",
+        {
+            "fact": "Alex lives in Paris",
+            "subject": "Alex",
+            "predicate": "lives in",
+            "object": "Paris",
+            "fact_type": "identity",
+        },
+    )
     assert paris["action"] == "ADD"
     before_change = paris["fact"]["created_at"] + 1
     import anyio
 
     await anyio.sleep(0.01)
-    berlin = await ok(client, "store_fact", {"fact": "Alex lives in Berlin", "subject": "Alex", "predicate": "lives in", "object": "Berlin", "fact_type": "identity"})
+    berlin = await ok(
+        client,
+        "store_fact",
+        {
+            "fact": "Alex lives in Berlin",
+            "subject": "Alex",
+            "predicate": "lives in",
+            "object": "Berlin",
+            "fact_type": "identity",
+        },
+    )
     assert berlin["action"] == "SUPERSEDE"
     assert berlin["superseded"]["fact_id"] == paris["fact"]["fact_id"]
 
@@ -31,10 +51,22 @@ async def test_new_location_supersedes_old_and_as_of_answers_the_past(client):
 
 
 async def test_same_fact_twice_is_not_duplicated_and_unrelated_is_added(client):
-    first = await ok(client, "store_fact", {"fact": "Alex likes jazz music", "subject": "Alex", "predicate": "likes", "confidence": 70})
-    again = await ok(client, "store_fact", {"fact": "Alex likes jazz music", "subject": "Alex", "predicate": "likes", "confidence": 60})
+    first = await ok(
+        client,
+        "store_fact",
+        {"fact": "Alex likes jazz music", "subject": "Alex", "predicate": "likes", "confidence": 70},
+    )
+    again = await ok(
+        client,
+        "store_fact",
+        {"fact": "Alex likes jazz music", "subject": "Alex", "predicate": "likes", "confidence": 60},
+    )
     assert again["action"] == "NONE" and again["fact"]["fact_id"] == first["fact"]["fact_id"]
-    surer = await ok(client, "store_fact", {"fact": "Alex likes jazz music", "subject": "Alex", "predicate": "likes", "confidence": 95})
+    surer = await ok(
+        client,
+        "store_fact",
+        {"fact": "Alex likes jazz music", "subject": "Alex", "predicate": "likes", "confidence": 95},
+    )
     assert surer["action"] == "UPDATE" and surer["fact"]["confidence"] == 95
     other = await ok(client, "store_fact", {"fact": "The office closes at 6pm", "fact_type": "knowledge"})
     assert other["action"] == "ADD"
@@ -42,8 +74,30 @@ async def test_same_fact_twice_is_not_duplicated_and_unrelated_is_added(client):
 
 
 async def test_remember_with_facts_runs_belief_revision_and_recall_merges_them(client):
-    await ok(client, "remember", {"content": "Alex said they moved", "facts": [{"fact": "Alex lives in Lisbon", "subject": "Alex", "predicate": "lives in", "object": "Lisbon"}]})
-    saved = await ok(client, "remember", {"content": "Alex moved again", "facts": [{"fact": "Alex lives in Porto", "subject": "Alex", "predicate": "lives in", "object": "Porto", "confidence": 0.9}]})
+    await ok(
+        client,
+        "remember",
+        {
+            "content": "Alex said they moved",
+            "facts": [{"fact": "Alex lives in Lisbon", "subject": "Alex", "predicate": "lives in", "object": "Lisbon"}],
+        },
+    )
+    saved = await ok(
+        client,
+        "remember",
+        {
+            "content": "Alex moved again",
+            "facts": [
+                {
+                    "fact": "Alex lives in Porto",
+                    "subject": "Alex",
+                    "predicate": "lives in",
+                    "object": "Porto",
+                    "confidence": 0.9,
+                }
+            ],
+        },
+    )
     assert saved["facts"][0]["action"] == "SUPERSEDE" and saved["facts"][0]["superseded_fact_id"]
     recalled = await ok(client, "recall", {"query": "Alex lives"})
     facts = [i for i in recalled["items"] if i["type"] == "fact"]
@@ -61,20 +115,31 @@ async def test_fact_tools_validate_input(client):
 
 async def test_revision_still_finds_the_current_belief_among_many_facts(client):
     for i in range(120):
-        await ok(client, "store_fact", {"fact": f"alex read book number {i}", "subject": "alex", "predicate": f"read book {i}"})
+        await ok(
+            client,
+            "store_fact",
+            {"fact": f"alex read book number {i}", "subject": "alex", "predicate": f"read book {i}"},
+        )
     await ok(client, "store_fact", {"fact": "alex lives in Berlin", "subject": "alex", "predicate": "lives in"})
     paris = await ok(client, "store_fact", {"fact": "alex lives in Paris", "subject": "alex", "predicate": "lives in"})
     assert paris["action"] == "SUPERSEDE" and paris["superseded"]["fact"] == "alex lives in Berlin"
-    assert [f["fact"] for f in (await ok(client, "search_facts", {"query": "lives"}))["facts"]] == ["alex lives in Paris"]
+    assert [f["fact"] for f in (await ok(client, "search_facts", {"query": "lives"}))["facts"]] == [
+        "alex lives in Paris"
+    ]
 
 
 async def test_remember_checks_every_fact_before_writing_anything(client, backend):
     from cortex_mcp.backends.base import call
 
-    text = await fails(client, "remember", {
-        "user_message": "I moved to Rome", "agent_response": "Rome is lovely this time of the year, enjoy it!",
-        "facts": [{"fact": "Alex lives in Rome"}, {"fact": "Alex is happy", "tags": [""]}],
-    })
+    text = await fails(
+        client,
+        "remember",
+        {
+            "user_message": "I moved to Rome",
+            "agent_response": "Rome is lovely this time of the year, enjoy it!",
+            "facts": [{"fact": "Alex lives in Rome"}, {"fact": "Alex is happy", "tags": [""]}],
+        },
+    )
     assert "facts[1].tags" in text
     assert await call(backend, "memories:count", {"memorySpaceId": "test-space"}) == 0
     assert await call(backend, "facts:count", {"memorySpaceId": "test-space"}) == 0
@@ -82,7 +147,14 @@ async def test_remember_checks_every_fact_before_writing_anything(client, backen
 
 
 async def test_forget_removes_the_facts_remember_derived(client):
-    saved = await ok(client, "remember", {"content": "Alex switched to decaf", "facts": [{"fact": "Alex drinks decaf coffee", "subject": "Alex", "predicate": "drinks"}]})
+    saved = await ok(
+        client,
+        "remember",
+        {
+            "content": "Alex switched to decaf",
+            "facts": [{"fact": "Alex drinks decaf coffee", "subject": "Alex", "predicate": "drinks"}],
+        },
+    )
     assert (await ok(client, "search_facts", {"query": "decaf"}))["count"] == 1
     result = await ok(client, "forget", {"memory_id": saved["memories"][0]["memory_id"]})
     assert result["facts_deleted"] == 1 and result["fact_ids"] == [saved["facts"][0]["fact_id"]]

@@ -9,8 +9,7 @@ import time
 import pytest
 from mcp import Client
 
-from tests.helpers import ok
-from tests.helpers import ROOT
+from tests.helpers import ROOT, ok
 
 pytestmark = pytest.mark.anyio
 
@@ -25,7 +24,17 @@ def free_port() -> int:
 def http_server(tmp_path):
     port = free_port()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "cortex_mcp", "--transport", "http", "--port", str(port), "--db", str(tmp_path / "h.db")],
+        [
+            sys.executable,
+            "-m",
+            "cortex_mcp",
+            "--transport",
+            "http",
+            "--port",
+            str(port),
+            "--db",
+            str(tmp_path / "h.db"),
+        ],
         env={**os.environ, "PYTHONPATH": str(ROOT)},
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,

@@ -7,8 +7,7 @@ from mcp import Client
 from cortex_mcp.backends.base import call
 from cortex_mcp.backends.embedded import EmbeddedBackend
 from cortex_mcp.server import build_server
-from tests.helpers import fails, make_config, ok
-from tests.helpers import server_params
+from tests.helpers import fails, make_config, ok, server_params
 
 pytestmark = pytest.mark.anyio
 
@@ -28,7 +27,9 @@ async def test_four_clients_two_processes_increment_one_key_to_exactly_1000(tmp_
 
             async def one() -> None:
                 async with limiter:
-                    await ok(client, "mutable_update", {"namespace": "counters", "key": "hits", "operation": "increment"})
+                    await ok(
+                        client, "mutable_update", {"namespace": "counters", "key": "hits", "operation": "increment"}
+                    )
 
             async with anyio.create_task_group() as tg:
                 for _ in range(INCREMENTS):

@@ -101,7 +101,14 @@ async def test_forget_deletes_and_unknown_id_is_clear(client):
 
 
 async def test_forget_with_conversation_deletes_it(client, backend):
-    saved = await ok(client, "remember", {"user_message": "remember my locker is 42", "agent_response": "Locker 42 it is, I will keep that safe for you."})
+    saved = await ok(
+        client,
+        "remember",
+        {
+            "user_message": "remember my locker is 42",
+            "agent_response": "Locker 42 it is, I will keep that safe for you.",
+        },
+    )
     result = await ok(client, "forget", {"memory_id": saved["memories"][0]["memory_id"], "delete_conversation": True})
     assert result["conversation_deleted"] is True and result["messages_deleted"] == 2
     assert await call(backend, "conversations:get", {"conversationId": saved["conversation_id"]}) is None
@@ -114,7 +121,9 @@ async def test_get_list_update_memory(client):
     assert [m["memory_id"] for m in listed["memories"]] == [second["memory_id"], first["memory_id"]]
     assert listed["total"] == 2
     assert (await ok(client, "list_memories", {"limit": 1}))["count"] == 1
-    updated = await ok(client, "update_memory", {"memory_id": first["memory_id"], "content": "first, corrected", "importance": 90})
+    updated = await ok(
+        client, "update_memory", {"memory_id": first["memory_id"], "content": "first, corrected", "importance": 90}
+    )
     assert updated["content"] == "first, corrected" and updated["importance"] == 90 and updated["version"] == 2
     detail = await ok(client, "get_memory", {"memory_id": first["memory_id"]})
     assert detail["previous_versions"] == 1 and detail["content"] == "first, corrected"
@@ -122,7 +131,6 @@ async def test_get_list_update_memory(client):
     assert "MEMORY_NOT_FOUND" in await fails(client, "get_memory", {"memory_id": "mem-0-nope"})
     assert "MEMORY_NOT_FOUND" in await fails(client, "update_memory", {"memory_id": "mem-0-nope", "content": "x"})
     assert "limit" in await fails(client, "list_memories", {"limit": 0})
-
 
 
 def test_recall_searches_content_words_only():
@@ -135,17 +143,26 @@ def test_recall_searches_content_words_only():
 
 async def test_recall_puts_the_best_match_first_even_when_less_important(client):
     await ok(client, "remember", {"content": "the quarterly report is due", "importance": 95})
-    best = await ok(client, "remember", {"content": "quarterly tax report for the Lisbon office is due Friday", "importance": 10})
+    best = await ok(
+        client, "remember", {"content": "quarterly tax report for the Lisbon office is due Friday", "importance": 10}
+    )
     found = await ok(client, "recall", {"query": "Lisbon office tax report"})
     assert found["items"][0]["id"] == best["memories"][0]["memory_id"]
 
 
 async def test_get_memory_with_its_conversation_and_facts(client):
-    saved = await ok(client, "remember", {
-        "user_message": "My bike is a green Brompton", "agent_response": "A green Brompton, folding and fast; noted for later rides.",
-        "facts": [{"fact": "Alex rides a green Brompton", "subject": "Alex", "predicate": "rides"}],
-    })
-    detail = await ok(client, "get_memory", {"memory_id": saved["memories"][0]["memory_id"], "include_conversation": True})
+    saved = await ok(
+        client,
+        "remember",
+        {
+            "user_message": "My bike is a green Brompton",
+            "agent_response": "A green Brompton, folding and fast; noted for later rides.",
+            "facts": [{"fact": "Alex rides a green Brompton", "subject": "Alex", "predicate": "rides"}],
+        },
+    )
+    detail = await ok(
+        client, "get_memory", {"memory_id": saved["memories"][0]["memory_id"], "include_conversation": True}
+    )
     assert [m["content"] for m in detail["source_messages"]] == ["My bike is a green Brompton"]
     assert [f["fact"] for f in detail["facts"]] == ["Alex rides a green Brompton"]
     assert "conversation_id" in await fails(client, "remember", {"content": "x", "conversation_id": "conv-1-x"})
@@ -158,7 +175,14 @@ async def test_exchange_without_any_user_is_kept_as_memories(backend, tmp_path):
     from tests.helpers import make_config
 
     async with Client(build_server(make_config(tmp_path, user_id=None), backend=backend)) as c:
-        saved = await ok(c, "remember", {"user_message": "deploy on friday", "agent_response": "Friday deploys are risky; I will draft the rollout checklist."})
+        saved = await ok(
+            c,
+            "remember",
+            {
+                "user_message": "deploy on friday",
+                "agent_response": "Friday deploys are risky; I will draft the rollout checklist.",
+            },
+        )
         assert saved["conversation_id"] is None and saved["message_ids"] == []
         assert [m["message_role"] for m in saved["memories"]] == ["user", "agent"]
         found = await ok(c, "recall", {"query": "friday deploy"})

@@ -2,11 +2,10 @@
 
 import os
 import sys
-from pathlib import Path
 
 import anyio
 import pytest
-from mcp import Client, StdioServerParameters
+from mcp import Client
 
 from cortex_mcp.backends.base import call
 from cortex_mcp.backends.embedded import EmbeddedBackend
@@ -72,7 +71,9 @@ async def test_request_reply_between_two_server_processes(tmp_path):
     async with Client(server_params(db, agent="agent-a")) as a, Client(server_params(db, agent="agent-b")) as b:
 
         async def ask() -> None:
-            result.update(await ok(a, "a2a_request", {"to_agent": "agent-b", "message": "Status of job 7?", "timeout_ms": 20000}))
+            result.update(
+                await ok(a, "a2a_request", {"to_agent": "agent-b", "message": "Status of job 7?", "timeout_ms": 20000})
+            )
 
         async with anyio.create_task_group() as tg:
             tg.start_soon(ask)

@@ -5,11 +5,9 @@ import io
 import json
 
 import pytest
-from mcp import Client
 
 from cortex_mcp.backends.base import call
-from cortex_mcp.server import build_server
-from tests.helpers import fails, make_config, ok
+from tests.helpers import fails, ok
 
 pytestmark = pytest.mark.anyio
 
@@ -17,11 +15,43 @@ pytestmark = pytest.mark.anyio
 async def seed_user(client, backend, user: str, spaces: tuple[str, ...]) -> None:
     """A user with memories, facts, a conversation, mutable and immutable records in each space."""
     for space in spaces:
-        await ok(client, "remember", {"user_message": f"I am {user} and I like sailing", "agent_response": f"Sailing is a great hobby, {user}, I will remember that for our next talk.", "user_id": user, "user_name": user.title(), "memory_space_id": space})
-        await ok(client, "store_fact", {"fact": f"{user} likes sailing", "subject": user, "predicate": "likes", "user_id": user, "memory_space_id": space})
-        await call(backend, "mutable:set", {"namespace": f"prefs-{space}", "key": f"{user}-theme", "value": "dark", "userId": user})
-        await call(backend, "immutable:store", {"type": "note", "id": f"{user}-{space}", "data": {"text": "private"}, "userId": user})
-        await call(backend, "sessions:create", {"sessionId": f"s-{user}-{space}", "userId": user, "memorySpaceId": space, "startedAt": 1})
+        await ok(
+            client,
+            "remember",
+            {
+                "user_message": f"I am {user} and I like sailing",
+                "agent_response": f"Sailing is a great hobby, {user}, I will remember that for our next talk.",
+                "user_id": user,
+                "user_name": user.title(),
+                "memory_space_id": space,
+            },
+        )
+        await ok(
+            client,
+            "store_fact",
+            {
+                "fact": f"{user} likes sailing",
+                "subject": user,
+                "predicate": "likes",
+                "user_id": user,
+                "memory_space_id": space,
+            },
+        )
+        await call(
+            backend,
+            "mutable:set",
+            {"namespace": f"prefs-{space}", "key": f"{user}-theme", "value": "dark", "userId": user},
+        )
+        await call(
+            backend,
+            "immutable:store",
+            {"type": "note", "id": f"{user}-{space}", "data": {"text": "private"}, "userId": user},
+        )
+        await call(
+            backend,
+            "sessions:create",
+            {"sessionId": f"s-{user}-{space}", "userId": user, "memorySpaceId": space, "startedAt": 1},
+        )
 
 
 async def test_gdpr_cascade_dry_run_then_delete_everything_of_one_user_only(client, backend):
@@ -34,13 +64,20 @@ async def test_gdpr_cascade_dry_run_then_delete_everything_of_one_user_only(clie
     counts = dry["counts"]
     assert counts["conversations"] == 2 and counts["memories"] == 4 and counts["facts"] == 2
     assert counts["mutable"] == 2 and counts["immutable"] == 2 and counts["sessions"] == 2
-    assert counts["factHistory"] >= 2 and dry["total"] == sum(v for k, v in counts.items() if k != "conversationMessages") + 1
+    assert (
+        counts["factHistory"] >= 2
+        and dry["total"] == sum(v for k, v in counts.items() if k != "conversationMessages") + 1
+    )
     assert {m["memorySpaceId"] for m in dry["items"]["memories"]} == {"space-a", "space-b"}
     # the dry run changed nothing
     assert (await ok(client, "recall", {"query": "sailing", "memory_space_id": "space-b"}))["items"]
 
     done = await ok(client, "delete_user", {"user_id": "ana", "cascade": True})
-    assert done["deleted"] is True and done["total"] == dry["total"] and done["verification"] == {"complete": True, "issues": []}
+    assert (
+        done["deleted"] is True
+        and done["total"] == dry["total"]
+        and done["verification"] == {"complete": True, "issues": []}
+    )
 
     for space in ("space-a", "space-b"):
         found = await ok(client, "recall", {"query": "sailing", "memory_space_id": space})
@@ -69,7 +106,9 @@ async def test_profiles_update_merge_search_bulk_export(client):
     bulk = await ok(client, "update_users", {"user_ids": ["u1", "u2"], "data": {"team": "core"}})
     assert bulk["count"] == 2 and all(u["data"]["team"] == "core" for u in bulk["users"])
     assert "USER_NOT_FOUND" in await fails(client, "update_users", {"user_ids": ["u1", "ghost"], "data": {"x": 1}})
-    assert (await ok(client, "get_user", {"user_id": "u1"}))["data"].get("x") is None  # refused up front: nothing written
+    assert (await ok(client, "get_user", {"user_id": "u1"}))["data"].get(
+        "x"
+    ) is None  # refused up front: nothing written
 
     exported = await ok(client, "export_users", {"format": "json"})
     assert {p["id"] for p in json.loads(exported["content"])} == {"u1", "u2"}
@@ -93,6 +132,12 @@ async def test_bulk_delete_refuses_empty_or_duplicate_lists(client):
 
 async def test_destructive_user_tools_are_annotated(client):
     tools = {t.name: t for t in (await client.list_tools()).tools}
-    for name in ("delete_user", "delete_users", "gdpr_delete_user_data", "mutable_purge_namespace", "memories_delete_many"):
+    for name in (
+        "delete_user",
+        "delete_users",
+        "gdpr_delete_user_data",
+        "mutable_purge_namespace",
+        "memories_delete_many",
+    ):
         assert tools[name].annotations.destructive_hint is True, name
     assert tools["export_users"].annotations.read_only_hint is True

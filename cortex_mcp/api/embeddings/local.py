@@ -87,7 +87,7 @@ class LocalEmbedder:
             weights = mask[..., None].astype(np.float32)
             pooled = (hidden * weights).sum(axis=1) / np.maximum(weights.sum(axis=1), 1e-9)  # mean pooling
             pooled /= np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12)
-            for i, vector in zip(chunk, pooled.tolist()):
+            for i, vector in zip(chunk, pooled.tolist(), strict=True):
                 out[i] = vector
         return out
 

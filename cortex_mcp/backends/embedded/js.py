@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import math
 import re
-from typing import Any
+from typing import Any, TypeGuard, TypeVar
 
 from cortex_mcp.errors import plain_error
 
@@ -25,8 +25,12 @@ _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 # -- truthiness, spread, slicing ------------------------------------------------------------------
-def truthy(value: Any) -> bool:
-    """`if (x)` / `x || default`: 0, "", null, false, NaN and absence are all falsy."""
+T = TypeVar("T")
+
+
+def truthy(value: T | None) -> TypeGuard[T]:
+    """`if (x)` / `x || default`: 0, "", null, false, NaN and absence are all falsy (so a truthy
+    value is not None, which the type checker learns from the TypeGuard)."""
     if value is None or value is False:
         return False
     if isinstance(value, (int, float)) and not isinstance(value, bool):
@@ -42,7 +46,8 @@ def or_default(value: Any, default: Any) -> Any:
 
 
 def js_spread(value: Any) -> dict:
-    """The own keys `{...value}` contributes to an object literal: objects copy, arrays/strings by index, the rest nothing."""
+    """The own keys `{...value}` contributes to an object literal: objects copy, arrays/strings by
+    index, the rest nothing."""
     if isinstance(value, dict):
         return dict(value)
     if isinstance(value, (list, str)):
@@ -149,7 +154,8 @@ def is_array_index(key: str) -> bool:
 
 
 def js_own_keys(obj: dict) -> list[str]:
-    """JS own-key order (`Object.keys`, `for...in`, JSON.stringify): array-index keys ascending, then insertion order."""
+    """JS own-key order (`Object.keys`, `for...in`, JSON.stringify): array-index keys ascending,
+    then insertion order."""
     return sorted((k for k in obj if is_array_index(k)), key=int) + [k for k in obj if not is_array_index(k)]
 
 

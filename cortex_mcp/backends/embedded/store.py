@@ -288,6 +288,13 @@ class Tx:
         row = self.conn.execute(f'SELECT {_select(TABLES[table])} FROM "{table}" WHERE _id = ?', (doc_id,)).fetchone()
         return _decode(row, TABLES[table]) if row else None
 
+    def fetch(self, doc_id: str) -> dict:
+        """A document that must exist (this transaction just wrote it or holds its row)."""
+        doc = self.get(doc_id)
+        if doc is None:
+            raise LookupError(f"document {doc_id} vanished inside its own transaction")
+        return doc
+
     def search(self, table: str, index: str, text: str, filters: dict[str, Any] | None = None, limit: int = 1024) -> list[dict]:
         """Full-text search ranked by BM25; a document matches if it holds any query term."""
         terms = search_terms(text)

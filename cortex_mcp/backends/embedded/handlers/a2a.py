@@ -87,7 +87,7 @@ def _append_to_conversation(tx: Tx, sender: str, recipient: str, acid_id: str, t
                 "updatedAt": tx.now,
             },
         )
-        conv = tx.get(new_id)
+        conv = tx.fetch(new_id)
     tx.patch(
         conv["_id"],
         {"messages": [*conv["messages"], message], "messageCount": conv["messageCount"] + 1, "updatedAt": tx.now},
@@ -362,7 +362,7 @@ def get_conversation(tx: Tx, args: dict) -> Any:
         raise plain_error("INVALID_LIMIT: Limit must be between 1 and 1000")
     if offset < 0:
         raise plain_error("INVALID_OFFSET: Offset cannot be negative")
-    since, until = args.get("since"), args.get("until")
+    since, until = args.get("since", 0), args.get("until", 0)  # absent reads as falsy, as in JS
     if truthy(since) and truthy(until) and since > until:
         raise plain_error("INVALID_DATE_RANGE: 'since' must be before 'until'")
     min_importance = args.get("minImportance")

@@ -83,7 +83,7 @@ def register(tx: Tx, args: dict) -> Any:
     }
     if "description" in args:
         doc["description"] = args["description"]
-    return tx.get(tx.insert("agents", doc))
+    return tx.fetch(tx.insert("agents", doc))
 
 
 @handler("agents:update")

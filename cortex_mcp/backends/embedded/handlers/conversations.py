@@ -26,7 +26,6 @@ from cortex_mcp.backends.embedded.store import Query, Tx
 from cortex_mcp.errors import convex_error
 from cortex_mcp.ids import public_id
 
-
 # -- search snippets -------------------------------------------------------------------------
 
 
@@ -126,7 +125,7 @@ def _new_conversation(tx: Tx, conversation_id: str, args: dict, tenant: bool) ->
             "updatedAt": tx.now,
         }
     )
-    return tx.get(tx.insert("conversations", doc))
+    return tx.fetch(tx.insert("conversations", doc))
 
 
 def _message_total(rows: list[dict]) -> int:
@@ -156,7 +155,7 @@ def add_message(tx: Tx, args: dict) -> Any:
             "updatedAt": tx.now,
         },
     )
-    return tx.get(conversation["_id"])
+    return tx.fetch(conversation["_id"])
 
 
 @handler("conversations:deleteConversation")
@@ -388,14 +387,15 @@ def search(tx: Tx, args: dict) -> Any:
     matches = _matcher(query_lower, args.get("matchMode", "contains"))
     search_in = args.get("searchIn", "content")
     start, end = args.get("dateStart"), args.get("dateEnd")
-    results = []
+    results: list[dict[str, Any]] = []
     for c in _candidates(tx, args):
         if truthy(start) and c["createdAt"] < start:
             continue
         if truthy(end) and c["createdAt"] > end:
             continue
         matched = [m for m in c["messages"] if matches(m["content"])] if search_in != "metadata" else []
-        meta_match = search_in != "content" and matches(js_stringify(convex_key_order(or_default(c.get("metadata"), {}))))
+        metadata = or_default(c.get("metadata"), {})
+        meta_match = search_in != "content" and matches(js_stringify(convex_key_order(metadata)))
         if not matched and not meta_match:
             continue
         score = len(matched) / c["messageCount"] if matched and c["messageCount"] else 0
@@ -460,4 +460,3 @@ def export_conversations(tx: Tx, args: dict) -> Any:
             lines.append(",".join(csv_field(cell) for cell in cells))
         data = "\n".join(lines)
     return {"format": args["format"], "data": data, "count": len(rows), "exportedAt": tx.now}
-

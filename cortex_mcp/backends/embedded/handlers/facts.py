@@ -184,7 +184,7 @@ def store(tx: Tx, args: dict) -> Any:
     for name in _STORE_OPTIONAL:
         if name in args:
             doc[name] = args[name]
-    return tx.get(tx.insert("facts", doc))
+    return tx.fetch(tx.insert("facts", doc))
 
 
 @handler("facts:update")

@@ -165,10 +165,10 @@ def set_policy(tx: Tx, args: dict) -> Any:
     # Deviation: every active row of the scope is replaced (upstream: only the first one found,
     # only the organization's when both keys are set, none for a global policy).
     stale: list[dict] = []
-    if _scope_key(org):
-        stale += _active_for_org(tx, org).collect()
-    if _scope_key(space):
-        stale += _active_for_space(tx, space).collect()
+    if org_key := _scope_key(org):
+        stale += _active_for_org(tx, org_key).collect()
+    if space_key := _scope_key(space):
+        stale += _active_for_space(tx, space_key).collect()
     if not scope:  # a global policy replaces the active global one
         stale += _active_global(tx).collect()
     _deactivate(tx, stale)

@@ -104,7 +104,7 @@ def get_sync_stats(tx: Tx, args: dict) -> Any:
             synced += 1
         if not truthy(item.get("synced")):
             unsynced += 1
-            created = item.get("createdAt")
+            created = item["createdAt"]  # required by the table schema
             if oldest_pending is None or created < oldest_pending:
                 oldest_pending = created
         attempts = item.get("failedAttempts")

@@ -108,7 +108,7 @@ def store(tx: Tx, args: dict) -> Any:
     if "metadata" in args:
         doc["metadata"] = args["metadata"]
     doc.update({"createdAt": tx.now, "updatedAt": tx.now})
-    return tx.get(tx.insert("immutable", doc))
+    return tx.fetch(tx.insert("immutable", doc))
 
 
 @handler("immutable:purge")

@@ -14,8 +14,9 @@ none is given, `getAtTimestamp`'s superseded-at stamps).
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from operator import mul
-from typing import Any, Callable
+from typing import Any
 
 from cortex_mcp.backends.embedded.handlers import handler
 from cortex_mcp.backends.embedded.js import js_iso, js_number, js_slice, js_stringify, or_default, truthy, utf16_len
@@ -173,7 +174,7 @@ def new_memory(args: dict, now: int) -> dict:
 
 @handler("memories:store")
 def store(tx: Tx, args: dict) -> Any:
-    return tx.get(tx.insert(TABLE, new_memory(args, tx.now)))
+    return tx.fetch(tx.insert(TABLE, new_memory(args, tx.now)))
 
 
 @handler("memories:storePartialMemory")
@@ -257,7 +258,7 @@ def update(tx: Tx, args: dict) -> Any:
         if key in args:
             patch[key] = args[key]
     tx.patch(memory["_id"], patch)
-    return tx.get(memory["_id"])
+    return tx.fetch(memory["_id"])
 
 
 def _snapshot_entry(memory: dict) -> dict:
@@ -331,7 +332,7 @@ def restore_from_archive(tx: Tx, args: dict) -> Any:
         memory["_id"],
         {"tags": [t for t in memory["tags"] if t != "archived"], "importance": importance, "updatedAt": tx.now},
     )
-    return {"restored": True, "memoryId": args["memoryId"], "memory": tx.get(memory["_id"])}
+    return {"restored": True, "memoryId": args["memoryId"], "memory": tx.fetch(memory["_id"])}
 
 
 # -- queries -------------------------------------------------------------------------------
@@ -400,7 +401,7 @@ def _semantic_search(tx: Tx, args: dict, limit: Any) -> list[dict]:
     bound = math.trunc(limit) if 0 < limit < math.inf else None
     scored: list[dict] = []
     for score, doc_id in ranked:
-        memory = tx.get(doc_id)
+        memory = tx.fetch(doc_id)
         if keep is not None and not keep(memory):
             continue
         memory["_score"] = score

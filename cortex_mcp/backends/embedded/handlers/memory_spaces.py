@@ -60,7 +60,7 @@ def _find_any(tx: Tx, space_id: str) -> dict:
 
 def _patch(tx: Tx, space: dict, fields: dict) -> dict:
     tx.patch(space["_id"], {**fields, "updatedAt": tx.now})
-    return tx.get(space["_id"])
+    return tx.fetch(space["_id"])
 
 
 def _has_participant(space: dict, participant_id: str) -> bool:
@@ -103,7 +103,7 @@ def register(tx: Tx, args: dict) -> Any:
         createdAt=tx.now,
         updatedAt=tx.now,
     )
-    return tx.get(tx.insert(TABLE, doc))
+    return tx.fetch(tx.insert(TABLE, doc))
 
 
 @handler("memorySpaces:update")

@@ -86,7 +86,7 @@ def _step(current: Any, amount: Any, sign: int) -> float:
 
 def _write_value(tx: Tx, row: dict, value: Any) -> dict:
     tx.patch(row["_id"], {"value": value, "updatedAt": tx.now})  # REMOVE value -> schema error
-    return tx.get(row["_id"])
+    return tx.fetch(row["_id"])
 
 
 # -- mutations -------------------------------------------------------------------------------
@@ -99,13 +99,13 @@ def set_(tx: Tx, args: dict) -> Any:
             if name in args:
                 patch[name] = args[name]
         tx.patch(row["_id"], patch)
-        return tx.get(row["_id"])
+        return tx.fetch(row["_id"])
     doc = {"namespace": args["namespace"], "key": args["key"], "value": args["value"]}
     for name in ("userId", "tenantId", "metadata"):
         if name in args:
             doc[name] = args[name]
     doc.update(createdAt=tx.now, updatedAt=tx.now)
-    return tx.get(tx.insert(TABLE, doc))
+    return tx.fetch(tx.insert(TABLE, doc))
 
 
 @handler("mutable:update")
@@ -115,6 +115,7 @@ def update(tx: Tx, args: dict) -> Any:
         raise convex_error(NOT_FOUND)
     current = row.get("value")
     operation = args["operation"]
+    value: Any
     if operation == "increment":
         value = _step(current, args.get("operand"), 1)
     elif operation == "decrement":
@@ -171,7 +172,7 @@ def transaction(tx: Tx, args: dict) -> Any:
                 if tenant_id is not None:
                     doc["tenantId"] = tenant_id
                 doc.update(createdAt=tx.now, updatedAt=tx.now)
-                results.append(tx.get(tx.insert(TABLE, doc)))
+                results.append(tx.fetch(tx.insert(TABLE, doc)))
             continue
         if row is None:
             raise _missing(op)

@@ -47,7 +47,7 @@ def _filtered(tx: Tx, args: dict) -> Query:
         q, used = q.index("by_status", status), {"status"}
     for name, value in (("tenantId", tenant), ("userId", user), ("memorySpaceId", space), ("status", status)):
         if value is not None and name not in used:
-            q = q.filter(lambda doc, name=name, value=value: doc.get(name) == value)
+            q = q.where(name, value)
     return q
 
 
