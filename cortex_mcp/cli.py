@@ -32,6 +32,8 @@ LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 SERVICES = {"backend"}
 # Top-level options every subcommand honours.
 EVERYWHERE = {"log_level"}
+# Serving options that only mean something with another option's value: option -> (option, value).
+NEEDS = {"convex_url": ("backend", "convex"), "host": ("transport", "http"), "port": ("transport", "http")}
 
 ENV_HELP = """\b
 Also read from the environment:
@@ -252,6 +254,10 @@ def config_from(options: dict[str, Any]) -> Config:
 def _serve_mcp(ctx: click.Context, options: dict[str, Any]) -> None:
     from cortex_mcp.server import build_server
 
+    for name, (other, value) in NEEDS.items():
+        if ctx.get_parameter_source(name) is ParameterSource.COMMANDLINE and options[other] != value:
+            flag, other_flag = _flag(ctx, name), _flag(ctx, other)
+            raise click.UsageError(f"{flag} applies to {other_flag} {value} (add {other_flag} {value})", ctx)
     try:
         server = build_server(config_from(options))
     except ValueError as exc:  # an unknown toolset, or convex without a URL

@@ -273,6 +273,11 @@ def test_serve_env_vars_and_flags_winning_over_them(calls):
     assert (flagged.user_id, flagged.toolsets, flagged.backend) == ("flag-user", ("memory",), "embedded")
 
 
+def test_convex_url_flag_with_the_backend_from_env(calls):
+    assert run("--convex-url", "https://x.convex.cloud", env={"CORTEX_BACKEND": "convex"}).exit_code == 0
+    assert only(calls, "config").convex_url == "https://x.convex.cloud"
+
+
 @pytest.mark.parametrize("value, expected", [("1", True), ("true", True), ("on", True), ("0", False), ("no", False)])
 def test_read_only_from_env(calls, value, expected):
     assert run(env={"CORTEX_READ_ONLY": value}).exit_code == 0
@@ -308,6 +313,9 @@ def test_streamable_http_transport(calls):
         (["--log-level", "verbose"], None, "Invalid value for '--log-level'"),
         ([], {"CORTEX_LOG_LEVEL": "verbose"}, "CORTEX_LOG_LEVEL"),
         (["--bogus"], None, "No such option '--bogus'"),
+        (["--convex-url", "https://x.convex.cloud"], None, "--convex-url applies to --backend convex"),
+        (["--port", "9000"], None, "--port applies to --transport http"),
+        (["--host", "0.0.0.0", "--transport", "stdio"], None, "--host applies to --transport http"),
         (["serve"], None, "No such command 'serve'"),
     ],
 )
