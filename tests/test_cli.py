@@ -148,7 +148,7 @@ def test_backend_serve_refuses_top_level_options_it_does_not_use(calls, args, fl
 
 def test_options_a_subcommand_does_not_show_are_refused_after_it(calls):
     result = run("backend", "serve", "--user-id", "me")
-    assert result.exit_code == 2 and "No such option '--user-id'" in result.output
+    assert result.exit_code == 2 and "No such option" in result.output and "--user-id" in result.output
     assert calls == []
 
 
@@ -206,7 +206,7 @@ def test_doctor_without_a_url_is_refused(calls):
         (["--db", "x.db", "--convex-url", "u", "doctor"], "--db does not apply to 'cortex-mcp doctor'"),
         (["--backend", "embedded", "--convex-url", "u", "doctor"], "--backend embedded does not apply"),
         (["--convex-url", "a", "doctor", "--convex-url", "b"], "--convex-url given before and after 'doctor'"),
-        (["doctor", "--db", "x.db"], "No such option '--db'"),
+        (["doctor", "--db", "x.db"], "No such option"),
     ],
 )
 def test_doctor_refusals(calls, args, message):
@@ -312,7 +312,7 @@ def test_streamable_http_transport(calls):
         (["--timeout", "inf"], None, "must be a positive number of seconds"),
         (["--log-level", "verbose"], None, "Invalid value for '--log-level'"),
         ([], {"CORTEX_LOG_LEVEL": "verbose"}, "CORTEX_LOG_LEVEL"),
-        (["--bogus"], None, "No such option '--bogus'"),
+        (["--bogus"], None, "No such option"),
         (["--convex-url", "https://x.convex.cloud"], None, "--convex-url applies to --backend convex"),
         (["--port", "9000"], None, "--port applies to --transport http"),
         (["--host", "0.0.0.0", "--transport", "stdio"], None, "--host applies to --transport http"),
