@@ -188,3 +188,35 @@ def test_a_schema_3_file_is_refused_by_the_check_builds_before_named_steps_made(
     finally:
         conn.close()
     assert version > 2  # the schema-2 build refuses any file whose version is above 2
+
+
+def sql_of(path: Path) -> dict[str, str]:
+    conn = sqlite3.connect(path)
+    try:
+        return dict(conn.execute("SELECT name, sql FROM sqlite_master WHERE sql IS NOT NULL AND name NOT LIKE '_m%'"))
+    finally:
+        conn.close()
+
+
+def test_an_old_file_gets_virtual_columns_partial_indexes_and_no_unused_indexes(tmp_path):
+    db = legacy_file(tmp_path / "stored.db")
+    before = sqlite3.connect(db)
+    rows_before = before.execute("SELECT rowid, _id, _creationTime, doc FROM memories ORDER BY rowid").fetchall()
+    before.close()
+    open_backend(db).store.close()
+    fresh = tmp_path / "fresh.db"
+    open_backend(fresh).store.close()
+    assert sql_of(db) == sql_of(fresh)  # the same tables, columns and index definitions as a new file
+    upgraded = sql_of(db)
+    assert "STORED" not in upgraded["memories"] and "VIRTUAL" in upgraded["memories"]
+    assert upgraded["memories__by_userId"].endswith('WHERE "f_userId" IS NOT NULL')
+    assert "memories__by_agentId" not in upgraded and "memories__by_tenantId" not in upgraded
+    conn = sqlite3.connect(db)
+    assert conn.execute("SELECT rowid, _id, _creationTime, doc FROM memories ORDER BY rowid").fetchall() == rows_before
+    conn.close()
+    b = open_backend(db)
+    try:  # rowids kept: the search table still finds its documents
+        hits = b.call_sync("query", "memories:search", {"memorySpaceId": "s", "query": "tortoise"})
+        assert [h["content"] for h in hits] == ["the tortoise is named Sheldon"]
+    finally:
+        b.store.close()

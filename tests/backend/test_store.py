@@ -127,3 +127,29 @@ def test_odd_vectors_and_limits(tmp_path):
         assert [h["content"] for h in hits] == ["ok"]
     finally:
         b.store.close()
+
+
+def plan(b: EmbeddedBackend, query) -> str:
+    sql, params = query._sql("_id")
+    return " ".join(row[3] for row in b.store.conn.execute(f"EXPLAIN QUERY PLAN {sql}", params))
+
+
+def test_sparse_fields_have_partial_indexes_that_queries_with_a_value_use(tmp_path):
+    b = EmbeddedBackend(tmp_path / "p.db")
+    try:
+        b.call_sync("mutation", "memories:store", memory("mine", userId="u1", participantId="p1"))
+        b.call_sync("mutation", "memories:store", memory("nobody's"))
+        by_user = b.store.run(False, lambda tx: tx.query("memories").index("by_userId", "u1"))
+        assert "memories__by_userId" in plan(b, by_user)
+        assert [d["content"] for d in b.store.run(False, lambda tx: by_user.collect())] == ["mine"]
+        # An absent field is not in the partial index: the query still answers (by scanning).
+        no_user = b.store.run(False, lambda tx: tx.query("memories").index("by_userId", None))
+        assert "memories__by_userId" not in plan(b, no_user)
+        assert [d["content"] for d in b.store.run(False, lambda tx: no_user.collect())] == ["nobody's"]
+        indexed = {r[0] for r in b.store.conn.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
+        assert "memories__by_participantId" in indexed and "memories__by_agentId" not in indexed
+        # An unindexed (declared-only) index still answers, by a scan.
+        by_agent = b.store.run(False, lambda tx: tx.query("memories").index("by_agentId", None).collect())
+        assert len(by_agent) == 2
+    finally:
+        b.store.close()

@@ -28,6 +28,13 @@ class Table:
     # Top-level number arrays kept as float64 blobs beside the JSON document (not inside it), so
     # a brute-force vector scan reads them without parsing documents (store.py).
     vectors: tuple[str, ...] = ()
+    # Fields absent from most documents: an SQL index over one of them holds only the documents
+    # that have it (a partial index), so a query on that index must give the field a value.
+    sparse: tuple[str, ...] = ()
+    # Indexes of the upstream schema that no embedded handler reads: declared (for parity), but
+    # with no SQL index behind them, which would cost space and write time for nothing. A query
+    # on one still works (a scan); to use one, take it off this list.
+    unindexed: tuple[str, ...] = ()
 
 
 def _enum(*values: str):
@@ -49,8 +56,21 @@ _message = v.object(
 TABLES: dict[str, Table] = {}
 
 
-def _table(name: str, fields: dict, indexes: dict, search: dict | None = None, vectors: tuple = ()) -> None:
-    TABLES[name] = Table(name, v.object(fields), {k: tuple(x) for k, x in indexes.items()}, search or {}, vectors)
+def _table(
+    name: str,
+    fields: dict,
+    indexes: dict,
+    search: dict | None = None,
+    vectors: tuple = (),
+    sparse: tuple = (),
+    unindexed: tuple = (),
+) -> None:
+    for index in unindexed:
+        if index not in indexes:
+            raise ValueError(f"{name}: unindexed names an unknown index {index}")
+    TABLES[name] = Table(
+        name, v.object(fields), {k: tuple(x) for k, x in indexes.items()}, search or {}, vectors, sparse, unindexed
+    )
 
 
 _table(
@@ -119,6 +139,8 @@ _table(
         )
     },
     vectors=("embedding",),
+    sparse=("tenantId", "participantId", "sourceUserId", "userId"),
+    unindexed=("by_tenantId", "by_tenant_space", "by_agentId", "by_memorySpace_created", "by_memorySpace_agentId"),
 )
 
 _table(

@@ -107,9 +107,11 @@ def _pack(vector: list) -> bytes:
 
 
 def _ddl(table: Table) -> list[str]:
+    # Generated columns are VIRTUAL: an SQL index keeps its own copy of the value, so storing it
+    # in the row as well would only duplicate it (filters on unindexed columns read the JSON).
     columns = ",\n  ".join(
         [
-            f'"{_column(f)}" GENERATED ALWAYS AS (json_extract(doc, \'{_json_path(f)}\')) STORED'
+            f'"{_column(f)}" GENERATED ALWAYS AS (json_extract(doc, \'{_json_path(f)}\')) VIRTUAL'
             for f in _indexed_fields(table)
         ]
         + [f'"{_vector_column(f)}" BLOB' for f in table.vectors]
@@ -120,8 +122,14 @@ def _ddl(table: Table) -> list[str]:
         f'CREATE INDEX IF NOT EXISTS "{table.name}__by_creation" ON "{table.name}"(_creationTime)',
     ]
     for name, fields in table.indexes.items():
+        if name in table.unindexed:
+            continue
         cols = ", ".join(f'"{_column(f)}"' for f in fields)
-        statements.append(f'CREATE INDEX IF NOT EXISTS "{table.name}__{name}" ON "{table.name}"({cols}, _creationTime)')
+        sparse = [f'"{_column(f)}" IS NOT NULL' for f in fields if f in table.sparse]
+        where = f" WHERE {' AND '.join(sparse)}" if sparse else ""
+        statements.append(
+            f'CREATE INDEX IF NOT EXISTS "{table.name}__{name}" ON "{table.name}"({cols}, _creationTime){where}'
+        )
     for name in table.search:
         statements.append(
             f'CREATE VIRTUAL TABLE IF NOT EXISTS "{table.name}__search_{name}" '
@@ -173,8 +181,12 @@ class Query:
         if len(equals) > len(fields):
             raise ValueError(f"index {name} has {len(fields)} fields")
         for field_name, value in zip(fields, equals):
-            self._where.append(f'"{_column(field_name)}" IS ?')
-            self._params.append(_sql_value(value))
+            # `=` for a value (it lets SQLite use a partial index), `IS NULL` for an absent field.
+            if value is None:
+                self._where.append(f'"{_column(field_name)}" IS NULL')
+            else:
+                self._where.append(f'"{_column(field_name)}" = ?')
+                self._params.append(_sql_value(value))
         rest = list(fields[len(equals) :])
         bounds = [(">", gt), (">=", gte), ("<", lt), ("<=", lte)]
         if any(b is not None for _, b in bounds):
@@ -512,11 +524,30 @@ def _vectors_out_of_documents(conn: sqlite3.Connection) -> None:
         conn.execute("UPDATE memories SET doc = ?, v_embedding = ? WHERE rowid = ?", (_encode(doc), blob, rowid))
 
 
+def _virtual_generated_columns(conn: sqlite3.Connection) -> None:
+    """Rebuild every table that keeps STORED generated columns with VIRTUAL ones (the SQL indexes
+    hold the values already). Rows keep their rowids, so search tables stay valid; the table's SQL
+    indexes go with the old table and the layout step creates the current ones (partial indexes
+    for sparse fields, none for unindexed ones)."""
+    tables = conn.execute(
+        "SELECT name, sql FROM sqlite_master WHERE type = 'table' AND sql LIKE '%GENERATED ALWAYS AS%) STORED%'"
+    ).fetchall()
+    for name, sql in tables:
+        rebuilt = f"{name}__rebuild"
+        ddl = sql.replace(f'CREATE TABLE "{name}"', f'CREATE TABLE "{rebuilt}"', 1).replace(") STORED", ") VIRTUAL")
+        columns = ", ".join(f'"{row[1]}"' for row in conn.execute(f'PRAGMA table_xinfo("{name}")') if row[6] == 0)
+        conn.execute(ddl)
+        conn.execute(f'INSERT INTO "{rebuilt}"({columns}) SELECT {columns} FROM "{name}"')
+        conn.execute(f'DROP TABLE "{name}"')
+        conn.execute(f'ALTER TABLE "{rebuilt}" RENAME TO "{name}"')
+
+
 # Applied in this order to files written by older versions; a new file records them all as done.
 # To change the stored layout: change schema.py (new files), and when `_create_missing` cannot get
 # an existing file there (a changed tokenizer, a moved or converted value), append one step here.
 MIGRATIONS: list[Step] = [
     Step("0001-vectors-out-of-documents", _vectors_out_of_documents),
+    Step("0002-virtual-generated-columns", _virtual_generated_columns),
 ]
 
 
