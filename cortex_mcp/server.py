@@ -54,6 +54,7 @@ def build_server(config: Config, backend: Backend | None = None) -> MCPServer:
     registrar = Registrar(Runtime(config))
     for toolset in selected:
         toolset.register(registrar)
+    registrar.schemas.save()  # the next start lists these tools without building them
     log.info("cortex-mcp %s: %d tools on the %s backend", __version__, len(registrar.tools), config.backend)
     return MCPServer(
         "cortex-mcp", version=__version__, instructions=INSTRUCTIONS, lifespan=lifespan, tools=registrar.tools

@@ -20,11 +20,13 @@ are retried (with backoff, inside the configured timeout); a mutation or action 
 from __future__ import annotations
 
 import base64
+import importlib.util
 import json
 import logging
 import math
 import re
 import struct
+import sys
 import time
 from typing import Any
 
@@ -42,6 +44,12 @@ from cortex_mcp.errors import (
 )
 
 log = logging.getLogger("cortex_mcp.backends.convex")
+
+# httpcore asks `import sniffio` (an optional package) four times per request; where it is not
+# installed each failed import searches all of sys.path again (~0.1 ms a request). Recording the
+# absence once makes the same ImportError immediate.
+if importlib.util.find_spec("sniffio") is None:
+    sys.modules.setdefault("sniffio", None)  # type: ignore[arg-type]
 
 _ENDPOINTS = {"query": "/api/query", "mutation": "/api/mutation", "action": "/api/action"}
 _OUTCOME_STATUSES = {200, 560}
@@ -85,6 +93,12 @@ def normalize(value: Any) -> Any:
     if isinstance(value, list):
         return [normalize(v) for v in value]
     return value
+
+
+def _json_number(text: str) -> int | float:
+    """A JSON number with a fraction or exponent, as `normalize` would leave it."""
+    value = float(text)
+    return int(value) if value.is_integer() else value
 
 
 # --------------------------------------------------------------------------- error mapping
@@ -224,12 +238,12 @@ class ConvexBackend(KindDispatch):
     def _outcome(self, path: str, response: httpx.Response) -> Any:
         status = response.status_code
         if status in _OUTCOME_STATUSES or 200 <= status < 300:
-            try:
-                body = response.json()
+            try:  # integral floats become ints while parsing: no second walk over the reply
+                body = json.loads(response.content, parse_float=_json_number)
             except ValueError:
                 body = None
             if isinstance(body, dict) and body.get("status") == "success":
-                return normalize(body.get("value"))
+                return body.get("value")
             if isinstance(body, dict) and body.get("status") == "error":
                 raise error_from_envelope(path, body)
             raise CortexError(

@@ -25,6 +25,7 @@ from pydantic import ConfigDict
 from cortex_mcp.backends.base import Backend
 from cortex_mcp.config import Config
 from cortex_mcp.errors import ArgumentValidationError, CortexError
+from cortex_mcp.toolsets.lazy import LazyTool, SchemaCache, cache_file, settings_fingerprint, tool_key
 
 _call_backend: ContextVar[Backend] = ContextVar("cortex_call_backend")
 
@@ -135,9 +136,11 @@ def _forbid_unknown_arguments(tool: Tool) -> None:
 class Registrar:
     """Collects the tools of the chosen toolsets; `server.py` builds the MCPServer from them."""
 
-    def __init__(self, runtime: Runtime):
+    def __init__(self, runtime: Runtime, schemas: SchemaCache | None = None):
         self.runtime = runtime
         self.tools: list[Tool] = []
+        self.schemas = schemas or SchemaCache(cache_file())
+        self.settings = settings_fingerprint(runtime.config)
 
     @property
     def names(self) -> list[str]:
@@ -153,7 +156,10 @@ class Registrar:
         read_only: bool,
         destructive: bool = False,
         idempotent: bool = False,
+        prepare: Callable[[], None] | None = None,
     ) -> None:
+        """Register `fn` as a tool. `prepare()`, if given, runs just before the tool is built (work
+        only building needs, such as setting `fn.__signature__`; skipped while listed from cache)."""
         if self.runtime.config.read_only and not read_only:
             return
         if (name or fn.__name__) in self.names:
@@ -167,14 +173,31 @@ class Registrar:
             open_world_hint=False,
         )
         wrapped, context_kwarg = _per_call(fn)
-        tool = Tool.from_function(
-            wrapped,
-            name=name or fn.__name__,
-            context_kwarg=context_kwarg,
-            title=title,
-            description=inspect.cleandoc(description or fn.__doc__ or ""),
-            annotations=annotations,
-            structured_output=True,
-        )
-        _forbid_unknown_arguments(tool)
+        name = name or fn.__name__
+        description = inspect.cleandoc(description or fn.__doc__ or "")
+
+        def build() -> Tool:
+            if prepare is not None:
+                prepare()
+            tool = Tool.from_function(
+                wrapped,
+                name=name,
+                context_kwarg=context_kwarg,
+                title=title,
+                description=description,
+                annotations=annotations,
+                structured_output=True,
+            )
+            _forbid_unknown_arguments(tool)
+            return tool
+
+        # Listed from cached schemas when this exact tool was built before; built on first call.
+        key = tool_key(self.settings, name, description)
+        entry = self.schemas.get(key)
+        if entry is None:
+            tool = build()
+            self.schemas.put(key, tool)
+        else:
+            fields = {"fn": wrapped, "name": name, "title": title, "description": description}
+            tool = LazyTool.from_cache(entry, build, annotations=annotations, context_kwarg=context_kwarg, **fields)
         self.tools.append(tool)

@@ -125,19 +125,27 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def make_tool(registrar: Registrar, fn: Function) -> None:
+def _config_defaults(registrar: Registrar, fn: Function) -> dict[str, str]:
+    """Required arguments the server's configuration fills in when the caller leaves them out."""
     config = registrar.runtime.config
-    parameters = []
     defaults: dict[str, str] = {}
+    for arg, validator in fn.args.fields.items():
+        # Never default the target of a destructive call: deleting must name what it deletes.
+        config_default = None if fn.destructive or arg not in CONFIG_DEFAULTS else getattr(config, CONFIG_DEFAULTS[arg])
+        if config_default is not None and not isinstance(validator, val.Optional_):
+            defaults[arg] = config_default
+    return defaults
+
+
+def _signature(fn: Function, defaults: dict[str, str]) -> inspect.Signature:
+    """The tool function's typed signature (pydantic types built from the validators)."""
+    parameters = []
     for arg, validator in sorted(fn.args.fields.items(), key=lambda kv: isinstance(kv[1], val.Optional_)):
         t = python_type(validator, f"{tool_name(fn)}_{arg}")
         description = validator.description or arg
-        # Never default the target of a destructive call: deleting must name what it deletes.
-        config_default = None if fn.destructive or arg not in CONFIG_DEFAULTS else getattr(config, CONFIG_DEFAULTS[arg])
-        required = not isinstance(validator, val.Optional_) and config_default is None
-        if config_default is not None and not isinstance(validator, val.Optional_):
-            defaults[arg] = config_default
-            description += f" (default: {config_default})"
+        required = not isinstance(validator, val.Optional_) and arg not in defaults
+        if arg in defaults:
+            description += f" (default: {defaults[arg]})"
         # A Python keyword (e.g. `from`) becomes `from_` with the wire name as its alias.
         python_name = f"{arg}_" if keyword.iskeyword(arg) else arg
         alias = arg if python_name != arg else None
@@ -152,7 +160,11 @@ def make_tool(registrar: Registrar, fn: Function) -> None:
                 default=inspect.Parameter.empty if required else None,
             )
         )
+    return inspect.Signature(parameters, return_annotation=ToolResult)
 
+
+def make_tool(registrar: Registrar, fn: Function) -> None:
+    defaults = _config_defaults(registrar, fn)
     required_filters = NONEMPTY_FILTERS.get(fn.path, ())
 
     async def tool(**kwargs: Any) -> ToolResult:
@@ -169,7 +181,9 @@ def make_tool(registrar: Registrar, fn: Function) -> None:
             args.setdefault(arg, default)
         return ToolResult(result=await call(registrar.runtime.backend, fn.path, args))
 
-    tool.__signature__ = inspect.Signature(parameters, return_annotation=ToolResult)  # type: ignore[attr-defined]
+    def prepare() -> None:  # only building the tool needs its types: not when listed from cache
+        tool.__signature__ = _signature(fn, defaults)  # type: ignore[attr-defined]
+
     tool.__name__ = tool_name(fn)
     registrar.add(
         tool,
@@ -180,6 +194,7 @@ def make_tool(registrar: Registrar, fn: Function) -> None:
         read_only=fn.read_only,
         destructive=fn.destructive,
         idempotent=fn.idempotent,
+        prepare=prepare,
     )
 
 
