@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import itertools
 import json
 import os
 import random
@@ -55,8 +56,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 warnings.filterwarnings("ignore", message="ping is removed")
 
-from cortex_mcp.api import bulk
-from cortex_mcp.backends.embedded import EmbeddedBackend
+from cortex_mcp.api import bulk  # noqa: E402
+from cortex_mcp.backends.embedded import EmbeddedBackend  # noqa: E402
 
 CORPUS_VERSION = 1  # bump when the generated corpus changes: cached databases are rebuilt
 DEFAULT_LOCOMO = ROOT.parent / "shared" / "data" / "locomo-dev.json"
@@ -175,7 +176,7 @@ async def load(db: Path, source: Iterator[dict], n: int) -> float:
     backend = EmbeddedBackend(db)
     elapsed = 0.0
     try:
-        while chunk := [r for _, r in zip(range(bulk.MAX_RECORDS), source)]:
+        while chunk := list(itertools.islice(source, bulk.MAX_RECORDS)):
             t0 = time.perf_counter()
             await bulk.store_memories(backend, chunk)
             elapsed += time.perf_counter() - t0
@@ -214,9 +215,10 @@ def bulk_rate(gen: Generator, n: int = 20_000) -> float:
 # --------------------------------------------------------------------------- processes
 
 
-def server_params(db: Path, *extra: str) -> StdioServerParameters:
+def server_params(db: Path | None, *extra: str) -> StdioServerParameters:
     env = {"PYTHONPATH": str(ROOT), "CORTEX_LOG_LEVEL": "WARNING", "HOME": os.environ.get("HOME", "/tmp")}
-    args = ["-m", "cortex_mcp", "--db", str(db), "--agent-id", "bench-agent", "--memory-space", SPACE, *extra]
+    args = ["-m", "cortex_mcp", *(["--db", str(db)] if db else []), "--agent-id", "bench-agent"]
+    args += ["--memory-space", SPACE, *extra]
     return StdioServerParameters(command=sys.executable, args=args, env=env)
 
 
@@ -317,7 +319,7 @@ async def measure(db: Path, questions: list[str], gen: Generator, opts: argparse
             server_pid = child_pid(str(db))
             if opts.backend == "convex":
                 wire, url = start_wire(db)
-                params = server_params(db.with_name("unused.db"), "--backend", "convex", "--convex-url", url)
+                params = server_params(None, "--backend", "convex", "--convex-url", url)
                 servers["convex"] = await stack.enter_async_context(Client(params, mode="legacy"))
             samples: dict[str, list[float]] = {"floor": []}
             for name in servers:

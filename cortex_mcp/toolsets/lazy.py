@@ -5,10 +5,11 @@ of a server's start: ~1 s for every toolset. The schemas are all `tools/list` ne
 kept in a cache file; a server whose tools are all in it lists them without building any, and
 builds each tool the first time it is called (a few ms, once per process).
 
-A cache entry belongs to one tool definition: the cache file is named after this build (package
-version and every source file's size and time, plus the SDK's and pydantic's versions), and an entry
-is keyed by the tool's name and description and by the settings a tool can depend on (the
-configuration and CORTEX_* environment, see `settings_fingerprint`). Any change builds afresh. A cache that cannot be read or written only costs the time it would save.
+A cache entry belongs to one tool definition: the cache file is named after this build (every
+source file's size and time, plus the SDK's and pydantic's versions), and an entry is keyed by the
+tool's name and description and by the settings a tool can depend on (the configuration and the
+CORTEX_* environment, see `settings_fingerprint`). Any change builds afresh. A cache that cannot
+be read or written only costs the time it would save.
 """
 
 from __future__ import annotations

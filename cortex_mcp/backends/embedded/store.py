@@ -391,13 +391,13 @@ class Tx:
         ids = [new_document_id(table) for _ in docs]
         rows = [
             (next_rowid + i, doc_id, first + i * 0.001, *_split_vectors(spec, doc)[1])
-            for i, (doc_id, doc) in enumerate(zip(ids, docs))
+            for i, (doc_id, doc) in enumerate(zip(ids, docs, strict=True))
         ]
         names = ["rowid", "_id", "_creationTime", "doc", *(f'"{_vector_column(f)}"' for f in spec.vectors)]
         self.conn.executemany(
             f'INSERT INTO "{table}"({", ".join(names)}) VALUES ({", ".join("?" * len(names))})', rows
         )
-        self._index_new(table, [(row[0], doc) for row, doc in zip(rows, docs)])
+        self._index_new(table, [(row[0], doc) for row, doc in zip(rows, docs, strict=True)])
         return ids
 
     def replace(self, doc_id: str, doc: dict) -> None:
