@@ -163,12 +163,13 @@ def records(n: int, turns: list[str], gen: Generator, now_ms: int) -> Iterator[d
 
 
 def schema_key() -> str:
-    """A hash of the store's layout: a cached database is rebuilt whenever the layout changes."""
+    """A hash of the store's layout and storage code: a cached database is rebuilt when either changes."""
     with tempfile.TemporaryDirectory() as tmp:
         backend = EmbeddedBackend(Path(tmp) / "empty.db")
         sql = [row[0] or "" for row in backend.store.conn.execute("SELECT sql FROM sqlite_master ORDER BY name")]
         backend.store.close()
-    return hashlib.sha256("\n".join(sql).encode()).hexdigest()[:12]
+    storage = sorted((ROOT / "cortex_mcp" / "backends" / "embedded").glob("*.py"))
+    return hashlib.sha256("\n".join(sql + [p.read_text() for p in storage]).encode()).hexdigest()[:12]
 
 
 async def load(db: Path, source: Iterator[dict], n: int) -> float:

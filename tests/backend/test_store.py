@@ -153,3 +153,46 @@ def test_sparse_fields_have_partial_indexes_that_queries_with_a_value_use(tmp_pa
         assert len(by_agent) == 2
     finally:
         b.store.close()
+
+
+def stored_json(b: EmbeddedBackend, memory_id: str) -> dict:
+    import json
+
+    (text,) = b.store.conn.execute("SELECT doc FROM memories WHERE f_memoryId = ?", (memory_id,)).fetchone()
+    return json.loads(text)
+
+
+def test_usual_values_are_left_out_of_the_stored_json_and_read_back(tmp_path):
+    b = EmbeddedBackend(tmp_path / "implied.db")
+    try:
+        plain = b.call_sync("mutation", "memories:store", memory("plain note"))
+        raw = stored_json(b, plain["memoryId"])
+        implied = ("contentType", "tags", "version", "previousVersions", "accessCount", "sourceTimestamp", "updatedAt")
+        assert not set(implied) & set(raw)
+        read = b.call_sync("query", "memories:get", {"memorySpaceId": "s", "memoryId": plain["memoryId"]})
+        assert read == plain
+        assert read["updatedAt"] == read["sourceTimestamp"] == read["createdAt"] and read["version"] == 1
+        assert read["tags"] == [] and read["previousVersions"] == [] and read["accessCount"] == 0
+        read["tags"].append("mutated")  # a decoded default is the caller's own copy
+        again = b.call_sync("query", "memories:get", {"memorySpaceId": "s", "memoryId": plain["memoryId"]})
+        assert again["tags"] == []
+
+        # Other values are stored as they are, including numbers that only look alike.
+        record = memory("unusual", contentType="fact", tags=["t"], memoryId="mem-odd", version=1.0,
+                        createdAt=1_000, updatedAt=2_000, sourceTimestamp=1_000, accessCount=3)
+        b.call_sync("mutation", "bulk:storeMemories", {"memories": [record]})
+        raw = stored_json(b, "mem-odd")
+        assert raw["contentType"] == "fact" and raw["tags"] == ["t"] and raw["updatedAt"] == 2_000
+        assert raw["version"] == 1.0 and isinstance(raw["version"], float) and raw["accessCount"] == 3
+        assert "sourceTimestamp" not in raw  # equal to createdAt
+        odd = b.call_sync("query", "memories:get", {"memorySpaceId": "s", "memoryId": "mem-odd"})
+        assert (odd["sourceTimestamp"], odd["updatedAt"], odd["version"]) == (1_000, 2_000, 1.0)
+
+        # A patch reads the whole document and writes it back: values stay right either way.
+        b.call_sync("mutation", "memories:update", {"memorySpaceId": "s", "memoryId": plain["memoryId"],
+                                                    "content": "plain note, edited"})
+        edited = b.call_sync("query", "memories:get", {"memorySpaceId": "s", "memoryId": plain["memoryId"]})
+        assert edited["version"] == 2 and edited["previousVersions"][0]["content"] == "plain note"
+        assert stored_json(b, plain["memoryId"])["version"] == 2
+    finally:
+        b.store.close()

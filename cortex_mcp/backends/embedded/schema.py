@@ -7,8 +7,9 @@ index for every index listed here, and validates every written document against 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
-from cortex_mcp.contract.validators import ObjectValidator, v
+from cortex_mcp.contract.validators import ObjectValidator, Optional_, v
 
 o = v.optional
 
@@ -17,6 +18,13 @@ o = v.optional
 class SearchIndex:
     field: str
     filter_fields: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class SameAs:
+    """An implied value: the value of another field of the same document."""
+
+    field: str
 
 
 @dataclass(frozen=True)
@@ -35,6 +43,10 @@ class Table:
     # with no SQL index behind them, which would cost space and write time for nothing. A query
     # on one still works (a scan); to use one, take it off this list.
     unindexed: tuple[str, ...] = ()
+    # Required fields left out of the stored JSON while they hold their usual value (a constant, or
+    # `SameAs` another field): most memories repeat `"version":1,"tags":[]...`; the store puts them
+    # back when it reads the document. Never an indexed or search field (SQL reads those).
+    implied: dict[str, Any] = field(default_factory=dict)
 
 
 def _enum(*values: str):
@@ -64,13 +76,26 @@ def _table(
     vectors: tuple = (),
     sparse: tuple = (),
     unindexed: tuple = (),
+    implied: dict | None = None,
 ) -> None:
     for index in unindexed:
         if index not in indexes:
             raise ValueError(f"{name}: unindexed names an unknown index {index}")
-    TABLES[name] = Table(
-        name, v.object(fields), {k: tuple(x) for k, x in indexes.items()}, search or {}, vectors, sparse, unindexed
+    table = Table(
+        name,
+        v.object(fields),
+        {k: tuple(x) for k, x in indexes.items()},
+        search or {},
+        vectors,
+        sparse,
+        unindexed,
+        implied or {},
     )
+    read_by_sql = {f for fs in table.indexes.values() for f in fs} | {s.field for s in table.search.values()}
+    for key in table.implied:
+        if key not in fields or isinstance(fields[key], Optional_) or key in read_by_sql:
+            raise ValueError(f"{name}: implied field {key} must be required and neither indexed nor searched")
+    TABLES[name] = table
 
 
 _table(
@@ -140,6 +165,15 @@ _table(
     },
     vectors=("embedding",),
     sparse=("tenantId", "participantId", "sourceUserId", "userId"),
+    implied={
+        "contentType": "raw",
+        "tags": [],
+        "version": 1,
+        "previousVersions": [],
+        "accessCount": 0,
+        "sourceTimestamp": SameAs("createdAt"),
+        "updatedAt": SameAs("createdAt"),
+    },
     unindexed=("by_tenantId", "by_tenant_space", "by_agentId", "by_memorySpace_created", "by_memorySpace_agentId"),
 )
 

@@ -12,6 +12,7 @@ Handlers see a `Tx` with Convex's vocabulary: insert / get / patch / replace / d
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
 import logging
@@ -27,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from cortex_mcp.backends.embedded.migrations import Step, migrate
-from cortex_mcp.backends.embedded.schema import TABLES, Table
+from cortex_mcp.backends.embedded.schema import TABLES, SameAs, Table
 from cortex_mcp.contract.validators import is_number
 from cortex_mcp.errors import ArgumentValidationError, plain_error
 from cortex_mcp.ids import new_document_id, table_of_id
@@ -273,6 +274,9 @@ class Query:
 
 def _decode(row: tuple, table: Table) -> dict:
     doc = json.loads(row[2])
+    for key, value in table.implied.items():  # put back what `_stored_body` left out
+        if key not in doc:
+            doc[key] = doc[value.field] if isinstance(value, SameAs) else copy.deepcopy(value)
     for field_path, blob in zip(table.vectors, row[3:]):
         if blob is not None:
             doc[field_path] = array("d", blob).tolist()
@@ -453,8 +457,19 @@ def _split_vectors(table: Table, doc: dict) -> tuple[list[str], list[Any]]:
     each vector field as a blob (None when absent)."""
     names = [f'"{_vector_column(f)}"' for f in table.vectors]
     blobs = [_pack(doc[f]) if f in doc else None for f in table.vectors]
-    body = {k: val for k, val in doc.items() if k not in table.vectors}
+    body = {k: val for k, val in doc.items() if k not in table.vectors and not _implied(table, doc, k, val)}
     return names, [_encode(body), *blobs]
+
+
+def _implied(table: Table, doc: dict, key: str, value: Any) -> bool:
+    """Whether `doc[key]` holds the value its table implies, so the stored JSON can leave it out
+    (the same JSON value: 1 and 1.0 or true differ, as they would once read back)."""
+    if key not in table.implied:
+        return False
+    usual = table.implied[key]
+    if isinstance(usual, SameAs):
+        usual = doc.get(usual.field)
+    return type(value) is type(usual) and value == usual
 
 
 def _encode(doc: dict) -> str:
