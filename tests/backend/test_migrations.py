@@ -220,3 +220,29 @@ def test_an_old_file_gets_virtual_columns_partial_indexes_and_no_unused_indexes(
         assert [h["content"] for h in hits] == ["the tortoise is named Sheldon"]
     finally:
         b.store.close()
+
+
+def test_indexes_that_ended_in_creation_time_are_made_again(tmp_path):
+    db = tmp_path / "suffix.db"
+    b = open_backend(db)
+    for i in range(3):
+        b.call_sync("mutation", "memories:store", {"memorySpaceId": "s", "content": f"m{i}", "contentType": "raw",
+                                                   "sourceType": "tool", "importance": 1, "tags": []})
+    b.store.close()
+    conn = sqlite3.connect(db)  # as the build before step 0003 left it
+    conn.execute('DROP INDEX "memories__by_memorySpace"')
+    conn.execute('CREATE INDEX "memories__by_memorySpace" ON "memories"("f_memorySpaceId", _creationTime)')
+    conn.execute('CREATE INDEX "memories__by_creation" ON "memories"(_creationTime)')
+    conn.execute("DELETE FROM _migrations WHERE name = '0003-indexes-without-creation-time'")
+    conn.commit()
+    conn.close()
+    b = open_backend(db)
+    try:
+        listed = b.call_sync("query", "memories:list", {"memorySpaceId": "s"})
+        assert [m["content"] for m in listed] == ["m2", "m1", "m0"]  # newest first, as before
+    finally:
+        b.store.close()
+    fresh = tmp_path / "fresh.db"
+    open_backend(fresh).store.close()
+    assert sql_of(db) == sql_of(fresh)
+    assert "_creationTime" not in sql_of(db)["memories__by_memorySpace"]

@@ -1,7 +1,9 @@
 """A Convex-like document store on one SQLite file.
 
 Each Cortex table is a SQLite table of JSON documents plus one stored generated column per indexed
-field, with a real SQL index for every Convex index (ending in `_creationTime`, as Convex's do).
+field, with a real SQL index for every Convex index. Convex indexes end in `_creationTime`; here
+rows are numbered in creation order (`rowid`, which every SQLite index ends in already), so index
+order and ties follow creation order without storing the time in each index.
 Search indexes are FTS5 tables kept in step on every write. A call runs in one transaction:
 mutations take the write lock up front (`BEGIN IMMEDIATE`), so several processes sharing the
 file (WAL mode) queue instead of failing; queries read one snapshot and never write.
@@ -27,7 +29,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from cortex_mcp.backends.embedded.migrations import Step, migrate
+from cortex_mcp.backends.embedded.migrations import LAYOUT, Step, migrate
 from cortex_mcp.backends.embedded.schema import TABLES, SameAs, Table
 from cortex_mcp.contract.validators import is_number
 from cortex_mcp.errors import ArgumentValidationError, plain_error
@@ -120,7 +122,6 @@ def _ddl(table: Table) -> list[str]:
     statements = [
         f'CREATE TABLE IF NOT EXISTS "{table.name}" (\n  rowid INTEGER PRIMARY KEY,\n  _id TEXT NOT NULL UNIQUE,\n'
         f"  _creationTime REAL NOT NULL,\n  doc TEXT NOT NULL{',' if columns else ''}\n  {columns}\n)",
-        f'CREATE INDEX IF NOT EXISTS "{table.name}__by_creation" ON "{table.name}"(_creationTime)',
     ]
     for name, fields in table.indexes.items():
         if name in table.unindexed:
@@ -129,7 +130,7 @@ def _ddl(table: Table) -> list[str]:
         sparse = [f'"{_column(f)}" IS NOT NULL' for f in fields if f in table.sparse]
         where = f" WHERE {' AND '.join(sparse)}" if sparse else ""
         statements.append(
-            f'CREATE INDEX IF NOT EXISTS "{table.name}__{name}" ON "{table.name}"({cols}, _creationTime){where}'
+            f'CREATE INDEX IF NOT EXISTS "{table.name}__{name}" ON "{table.name}"({cols}){where}'
         )
     for name in table.search:
         statements.append(
@@ -220,7 +221,8 @@ class Query:
 
     def _sql(self, select: str, limit: int | None = None) -> tuple[str, list[Any]]:
         direction = " DESC" if self._desc else ""
-        order = ", ".join([f'"{c}"{direction}' for c in self._order_fields] + [f"_creationTime{direction}"])
+        # rowid is creation order (see the module doc), and the tail of every SQL index.
+        order = ", ".join([f'"{c}"{direction}' for c in self._order_fields] + [f"rowid{direction}"])
         where = f" WHERE {' AND '.join(self._where)}" if self._where else ""
         sql = f'SELECT {select} FROM "{self._table.name}"{where} ORDER BY {order}'
         if limit is not None:
@@ -363,7 +365,8 @@ class Tx:
             self.conn.executemany(f'INSERT INTO "{table}__search_{name}"(rowid, text) VALUES (?, ?)', texts)
 
     def _creation_time(self, table: str) -> float:
-        last = self.conn.execute(f'SELECT max(_creationTime) FROM "{table}"').fetchone()[0]
+        row = self.conn.execute(f'SELECT _creationTime FROM "{table}" ORDER BY rowid DESC LIMIT 1').fetchone()
+        last = row[0] if row else None
         now = time.time() * 1000
         return now if last is None or now > last else last + 0.001
 
@@ -557,12 +560,24 @@ def _virtual_generated_columns(conn: sqlite3.Connection) -> None:
         conn.execute(f'ALTER TABLE "{rebuilt}" RENAME TO "{name}"')
 
 
+def _indexes_without_creation_time(conn: sqlite3.Connection) -> None:
+    """Drop the SQL indexes of the tables (they ended in `_creationTime`, and one indexed it alone);
+    the layout step creates them again in the current form (ordered by rowid, creation order)."""
+    names = conn.execute(
+        "SELECT name FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL AND name LIKE '%\\_\\_%' ESCAPE '\\'"
+    ).fetchall()
+    for (name,) in names:
+        conn.execute(f'DROP INDEX "{name}"')
+    conn.execute("DELETE FROM _migrations WHERE name = ?", (LAYOUT,))  # so the layout step runs again
+
+
 # Applied in this order to files written by older versions; a new file records them all as done.
 # To change the stored layout: change schema.py (new files), and when `_create_missing` cannot get
 # an existing file there (a changed tokenizer, a moved or converted value), append one step here.
 MIGRATIONS: list[Step] = [
     Step("0001-vectors-out-of-documents", _vectors_out_of_documents),
     Step("0002-virtual-generated-columns", _virtual_generated_columns),
+    Step("0003-indexes-without-creation-time", _indexes_without_creation_time),
 ]
 
 
