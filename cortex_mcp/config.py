@@ -11,8 +11,14 @@ from platformdirs import user_data_dir
 def default_db_path() -> Path:
     """`cortex.db` in the user's data directory: $XDG_DATA_HOME or ~/.local/share/cortex-mcp,
     ~/Library/Application Support/cortex-mcp, or %LOCALAPPDATA%\\cortex-mcp on Windows (Local, not
-    Roaming: a SQLite file in WAL mode must not be synced between machines)."""
-    return Path(user_data_dir("cortex-mcp", appauthor=False, roaming=False)) / "cortex.db"
+    Roaming: a SQLite file in WAL mode must not be synced between machines).
+
+    A database that earlier versions made in the Roaming directory keeps being used, so upgrading
+    does not hide anyone's memories.
+    """
+    local = Path(user_data_dir("cortex-mcp", appauthor=False, roaming=False)) / "cortex.db"
+    roaming = Path(user_data_dir("cortex-mcp", appauthor=False, roaming=True)) / "cortex.db"
+    return roaming if roaming != local and roaming.exists() and not local.exists() else local
 
 
 @dataclass(frozen=True)

@@ -371,6 +371,20 @@ def test_default_db_path_follows_xdg(tmp_path, monkeypatch):
     assert default_db_path() == Path.home() / ".local" / "share" / "cortex-mcp" / "cortex.db"
 
 
+def test_default_db_path_keeps_a_database_from_the_roaming_directory(tmp_path, monkeypatch):
+    """Windows: Local is the default, but a database earlier versions made in Roaming stays in use."""
+    dirs = {False: tmp_path / "Local" / "cortex-mcp", True: tmp_path / "Roaming" / "cortex-mcp"}
+    monkeypatch.setattr("cortex_mcp.config.user_data_dir", lambda name, appauthor, roaming: str(dirs[roaming]))
+    local, roaming = dirs[False] / "cortex.db", dirs[True] / "cortex.db"
+    assert default_db_path() == local
+    roaming.parent.mkdir(parents=True)
+    roaming.touch()
+    assert default_db_path() == roaming
+    local.parent.mkdir(parents=True)
+    local.touch()
+    assert default_db_path() == local  # both exist: the current place wins
+
+
 # --- a real process -------------------------------------------------------------------------------
 
 
