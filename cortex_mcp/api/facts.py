@@ -4,6 +4,12 @@ Storing a fact first looks for the belief it may replace — slot match (same su
 predicate class), then structural match, then same subject and type — and decides
 ADD / UPDATE / SUPERSEDE / NONE deterministically, without an LLM. Superseded facts stay in
 the store (with `validUntil`), so history and "as of" queries keep working.
+
+Revision is a plan (`backends.base.run_plan`): read, decide and write run as one transaction on
+the embedded backend, so parallel calls and processes leave one current fact per single-valued
+slot. Subjects compare case-insensitively, the pronouns an agent writes for its user ("me",
+"the user") mean the call's user, and a text-only fact is parsed into subject, predicate and
+object where a known pattern fits.
 """
 
 from __future__ import annotations
@@ -13,24 +19,33 @@ import time
 from typing import Any
 
 from cortex_mcp.api import checks
-from cortex_mcp.backends.base import Backend, call, compact
+from cortex_mcp.backends.base import Backend, Call, Plan, call, compact, run_plan
 from cortex_mcp.errors import CortexError, InputError
 
 FACT_TYPES = ("preference", "identity", "knowledge", "relationship", "event", "observation", "custom")
 SOURCE_TYPES = ("conversation", "system", "tool", "manual", "a2a")
 
-# Predicate classes in precedence order (§7.3 stage 1).
+# Predicate classes in precedence order (§7.3 stage 1). A pattern matches as a substring of the
+# normalised predicate; first- and third-person verb forms are both listed.
 PREDICATE_CLASSES: list[tuple[str, tuple[str, ...]]] = [
-    ("favorite_color", ("favorite color", "favourite color", "favorite colour", "favourite colour", "preferred color", "likes color")),
-    ("location", ("lives in", "resides in", "based in", "moved to", "located in", "lives at", "living in", "relocated to", "home is")),
-    ("employment", ("works at", "works for", "employed by", "job at", "works as", "employer", "job is")),
+    ("favorite_color", ("favorite color", "favourite color", "favorite colour", "favourite colour",
+                        "preferred color", "likes color", "likes the color", "likes the colour", "like the color")),
+    ("location", ("lives in", "live in", "resides in", "reside in", "resides at", "reside at", "based in",
+                  "moved to", "move to", "located in", "lives at", "live at", "living in", "relocated to",
+                  "home is", "address is", "city is")),
+    ("employment", ("works at", "work at", "works for", "work for", "employed by", "job at", "works as", "work as",
+                    "employer", "job is", "company is", "working at", "working for", "occupation is")),
     ("age", ("age is", "years old", "aged")),
+    ("birthday", ("birthday is", "born on", "date of birth", "birth date")),
+    ("birthplace", ("born in", "birthplace", "place of birth")),
+    ("partner", ("partner is", "wife is", "husband is", "spouse is", "girlfriend is", "boyfriend is")),
     ("name", ("name is", "called", "named", "goes by", "known as")),
     ("relationship_status", ("married to", "dating", "engaged to", "relationship status", "single", "divorced")),
-    ("education", ("studies at", "studied at", "graduated from", "attends", "degree in")),
+    ("education", ("studies at", "study at", "studied at", "graduated from", "attends", "degree in")),
     ("language", ("speaks", "native language", "language is")),
     ("contact_preference", ("prefers to be contacted", "contact via", "reach by", "prefers email", "prefers phone")),
-    ("food_preference", ("favorite food", "likes to eat", "diet is", "is vegetarian", "is vegan", "allergic to")),
+    ("food_preference", ("favorite food", "favourite food", "likes to eat", "diet is", "is vegetarian", "is vegan",
+                         "allergic to")),
     ("music_preference", ("favorite music", "favorite band", "listens to", "favorite song")),
     ("hobby", ("hobby", "enjoys", "likes to", "plays")),
     ("pet", ("has a pet", "pet is", "owns a dog", "owns a cat", "has a dog", "has a cat")),
@@ -38,12 +53,36 @@ PREDICATE_CLASSES: list[tuple[str, tuple[str, ...]]] = [
     ("timezone", ("timezone", "time zone")),
 ]
 # Classes that hold one value at a time: a new value for the same slot replaces the old one.
+# Every other slot is multi-valued: "has a dog" then "has a cat" keeps both.
 SINGLE_VALUED = {
-    "favorite_color", "location", "employment", "age", "name", "relationship_status",
-    "contact_preference", "addressing_preference", "timezone",
+    "favorite_color", "location", "employment", "age", "birthday", "birthplace", "partner", "name",
+    "relationship_status", "contact_preference", "addressing_preference", "timezone",
 }
+# Subjects an agent writes for the user it is talking to; they mean the call's user.
+USER_PRONOUNS = {"i", "me", "my", "myself", "mine", "user", "the user", "user's", "the user's"}
 CANDIDATE_LIMIT = 100
 _PUNCTUATION = re.compile(r"[.,!?;:'\"]")
+
+# Connecting phrases a text-only fact is split on: "<subject> <phrase> <object>".
+_PARSE_PHRASES = sorted(
+    {
+        *(p for _, patterns in PREDICATE_CLASSES for p in patterns
+          if " " in p and p not in ("years old", "relationship status", "date of birth", "birth date",
+                                    "place of birth", "native language", "is vegetarian", "is vegan")),
+        "favorite color is", "favourite color is", "favorite colour is", "favourite colour is", "favorite food is",
+        "is married to", "is engaged to", "is dating", "is called", "is named", "is allergic to", "is based in",
+        "is located in", "is employed by", "was born in", "was born on", "has a", "has an", "owns a", "owns an",
+        "prefers", "likes", "loves", "hates", "dislikes", "speaks", "enjoys", "plays", "attends",
+    },
+    key=len,
+    reverse=True,
+)
+_PARSE = re.compile(
+    r"^\s*(?P<subject>[^\s].{0,60}?)(?:'s|’s)?\s+(?P<predicate>"
+    + "|".join(re.escape(p) for p in _PARSE_PHRASES)
+    + r")\s+(?P<object>.+?)[\s.!]*$",
+    re.IGNORECASE | re.DOTALL,
+)
 
 
 def _collapse(text: str) -> str:
@@ -62,6 +101,29 @@ def predicate_class(predicate: str | None) -> str:
         if any(p in normalised for p in patterns):
             return name
     return normalised
+
+
+def parse_fact(text: str) -> tuple[str, str, str] | None:
+    """Subject, predicate and object of a one-sentence fact ("Alex moved to Berlin"), or None
+    when no known connecting phrase fits. Deterministic: the leftmost, longest phrase wins."""
+    match = _PARSE.match(text)
+    if match is None or len(match["subject"].split()) > 6:
+        return None
+    return match["subject"].strip(), match["predicate"].lower(), match["object"].strip()
+
+
+def resolve_subject(subject: str | None, user_id: str | None) -> str | None:
+    """A pronoun-like subject ("me", "I", "the user") is the user the call is about."""
+    if subject is not None and user_id and normalise_subject(subject) in USER_PRONOUNS:
+        return user_id
+    return subject
+
+
+def subject_variants(subject: str) -> list[str]:
+    """The spellings a case-insensitively equal subject is looked up under (an index matches exactly)."""
+    forms = (subject, subject.strip(), normalise_subject(subject), subject.strip().title(),
+             subject.strip().capitalize(), subject.strip().upper())
+    return list(dict.fromkeys(forms))
 
 
 def jaccard(a: str, b: str) -> float:
@@ -114,18 +176,19 @@ def _current(**args: Any) -> dict:
     return {**compact(**args), "validAt": _now_ms(), "sortBy": "createdAt", "sortOrder": "desc"}
 
 
-async def _current_facts_about(backend: Backend, memory_space_id: str, subject: str, user_id: str | None) -> list[dict]:
-    """Current facts whose subject equals `subject` case-insensitively (see docs/parity.md)."""
+def _current_facts_about(memory_space_id: str, subject: str, user_id: str | None) -> Plan[list[dict]]:
+    """Current facts whose subject equals `subject` case-insensitively, newest first (see docs/parity.md)."""
     found: dict[str, dict] = {}
-    for variant in dict.fromkeys((subject, normalise_subject(subject))):
+    wanted = normalise_subject(subject)
+    for variant in subject_variants(subject):
         args = _current(memorySpaceId=memory_space_id, subject=variant, userId=user_id, limit=CANDIDATE_LIMIT)
-        for fact in await call(backend, "facts:queryBySubject", args):
-            found.setdefault(fact["factId"], fact)
-    return list(found.values())
+        for fact in (yield Call("facts:queryBySubject", args)):
+            if normalise_subject(fact.get("subject") or "") == wanted:
+                found.setdefault(fact["factId"], fact)
+    return sorted(found.values(), key=lambda f: (f["createdAt"], f.get("_creationTime", 0)), reverse=True)
 
 
-async def find_candidates(
-    backend: Backend,
+def find_candidates(
     *,
     memory_space_id: str,
     subject: str | None,
@@ -133,18 +196,17 @@ async def find_candidates(
     object: str | None,
     fact_type: str | None,
     user_id: str | None,
-) -> tuple[str, list[dict]]:
+) -> Plan[tuple[str, list[dict]]]:
     """Stages 1, 2 and 2.5: which existing beliefs the new fact may conflict with."""
     if subject and predicate:
         slot = predicate_class(predicate)
-        about = await _current_facts_about(backend, memory_space_id, subject, user_id)
+        about = yield from _current_facts_about(memory_space_id, subject, user_id)
         slot_matches = [f for f in about if predicate_class(f.get("predicate")) == slot]
         if slot_matches:
             return "slot", slot_matches
     if subject and (predicate or object):
         # findByStructure has no validity filter: read enough rows to step over forgotten facts.
-        same = await call(
-            backend,
+        same = yield Call(
             "facts:findByStructure",
             compact(memorySpaceId=memory_space_id, subject=subject, predicate=predicate, object=object,
                     userId=user_id, limit=CANDIDATE_LIMIT),
@@ -153,8 +215,7 @@ async def find_candidates(
         if same:
             return "structural", same
     if subject and fact_type:
-        listed = await call(
-            backend,
+        listed = yield Call(
             "facts:list",
             _current(memorySpaceId=memory_space_id, userId=user_id, subject=subject, factType=fact_type, limit=20),
         )
@@ -163,25 +224,122 @@ async def find_candidates(
     return "none", []
 
 
+def _same_value(a: str | None, b: str | None) -> bool:
+    return a is not None and b is not None and _collapse(_PUNCTUATION.sub("", a)) == _collapse(_PUNCTUATION.sub("", b))
+
+
 def decide(new_fact: str, confidence: float, subject: str | None, predicate: str | None,
-           stage: str, candidates: list[dict]) -> dict:
-    """Stage 3, the deterministic heuristic: Jaccard word overlap, plus the slot rule."""
+           stage: str, candidates: list[dict], object: str | None = None) -> dict:
+    """Stage 3, the deterministic heuristic: Jaccard word overlap, plus the slot rules.
+
+    In a slot, the object decides when both facts have one: the same value is the same belief
+    (UPDATE when surer, else NONE); a new value SUPERSEDEs in a single-valued slot (every current
+    value of it) and is ADDed beside the others in a multi-valued one."""
     if not candidates:
-        return {"action": "ADD", "target": None, "reason": "No conflicting facts found - adding new fact"}
+        return {"action": "ADD", "targets": [], "reason": "No conflicting facts found - adding new fact"}
     best, score = max(((c, jaccard(new_fact, c["fact"])) for c in candidates), key=lambda pair: pair[1])
+    if stage == "slot":
+        slot = predicate_class(predicate)
+        same = [c for c in candidates if _same_value(object, c.get("object"))]
+        if same or (score > 0.8 and (object is None or best.get("object") is None)):
+            best = same[0] if same else best
+            if confidence > best["confidence"]:
+                return {"action": "UPDATE", "targets": [best],
+                        "reason": "Same value already known - updating with higher confidence"}
+            return {"action": "NONE", "targets": [best], "reason": "Same value already known - likely duplicate"}
+        if slot in SINGLE_VALUED:
+            return {"action": "SUPERSEDE", "targets": candidates,
+                    "reason": f"New value for {slot} of {subject} - superseding the old one"}
+        return {"action": "ADD", "targets": [],
+                "reason": f"{slot} of {subject} can hold several values - adding beside the others"}
     if score > 0.8:
         if confidence > best["confidence"]:
-            return {"action": "UPDATE", "target": best,
+            return {"action": "UPDATE", "targets": [best],
                     "reason": "High similarity with existing fact - updating with higher confidence"}
-        return {"action": "NONE", "target": best, "reason": "High similarity with existing fact - likely duplicate"}
+        return {"action": "NONE", "targets": [best], "reason": "High similarity with existing fact - likely duplicate"}
     same_subject = subject is not None and normalise_subject(subject) == normalise_subject(best.get("subject") or "")
     if score > 0.5 and same_subject:
-        return {"action": "SUPERSEDE", "target": best, "reason": "Similar fact about the same subject - superseding"}
-    if stage == "slot" and predicate_class(predicate) in SINGLE_VALUED:
-        # The slot holds one value at a time; the newest statement replaces the current one.
-        return {"action": "SUPERSEDE", "target": best,
-                "reason": f"New value for {predicate_class(predicate)} of {subject} - superseding the old one"}
-    return {"action": "ADD", "target": None, "reason": "No similar existing facts found - adding new fact"}
+        return {"action": "SUPERSEDE", "targets": [best],
+                "reason": "Similar fact about the same subject - superseding"}
+    return {"action": "ADD", "targets": [], "reason": "No similar existing facts found - adding new fact"}
+
+
+def prepare(fact: str, subject: str | None, predicate: str | None, object: str | None,
+            user_id: str | None) -> tuple[str | None, str | None, str | None, str]:
+    """Subject, predicate, object to store, and a note on how they were obtained."""
+    note = ""
+    if subject is None and predicate is None and object is None:
+        parsed = parse_fact(fact)
+        if parsed is None:
+            note = " (stored as given: no subject/predicate/object recognised in the text)"
+        else:
+            subject, predicate, object = parsed
+            note = f" (parsed from the text: {parsed[0]} | {parsed[1]} | {parsed[2]})"
+    return resolve_subject(subject, user_id), predicate, object, note
+
+
+def revise_plan(
+    *,
+    memory_space_id: str,
+    fact: str,
+    confidence: float = 80,
+    fact_type: str = "custom",
+    subject: str | None = None,
+    predicate: str | None = None,
+    object: str | None = None,
+    tags: list[str] | None = None,
+    user_id: str | None = None,
+    participant_id: str | None = None,
+    source_type: str = "conversation",
+    source_ref: dict | None = None,
+) -> Plan[dict]:
+    """§7.3 as a plan: find the belief this fact revises, decide, execute, log in factHistory.
+    Inputs are already checked and prepared (see `revise`)."""
+    stage, candidates = yield from find_candidates(
+        memory_space_id=memory_space_id, subject=subject, predicate=predicate, object=object,
+        fact_type=fact_type, user_id=user_id,
+    )
+    decision = decide(fact, confidence, subject, predicate, stage, candidates, object)
+    action, targets, reason = decision["action"], decision["targets"], decision["reason"]
+    history = compact(memorySpaceId=memory_space_id, userId=user_id, participantId=participant_id,
+                      reason=reason, confidence=confidence, conversationId=(source_ref or {}).get("conversationId"))
+
+    if action == "NONE":
+        return {"action": "NONE", "fact": targets[0], "superseded": None, "reason": reason, "stage": stage}
+    if action == "UPDATE":
+        target = targets[0]
+        updated = yield Call(
+            "facts:updateInPlace",
+            compact(memorySpaceId=memory_space_id, factId=target["factId"], fact=fact, confidence=confidence, tags=tags),
+        )
+        yield _log({**history, "factId": target["factId"], "action": "UPDATE", "oldValue": target["fact"],
+                    "newValue": fact})
+        return {"action": "UPDATE", "fact": updated, "superseded": None, "reason": reason, "stage": stage}
+
+    stored = yield Call(
+        "facts:store",
+        compact(memorySpaceId=memory_space_id, participantId=participant_id, userId=user_id, fact=fact,
+                factType=fact_type, subject=subject, predicate=predicate, object=object, confidence=confidence,
+                sourceType=source_type, sourceRef=source_ref, tags=tags or []),
+    )
+    yield _log({**history, "factId": stored["factId"], "action": "CREATE", "newValue": fact})
+    superseded = None
+    for target in targets:
+        yield Call("facts:supersede", {"memorySpaceId": memory_space_id, "oldFactId": target["factId"],
+                                       "newFactId": stored["factId"], "reason": reason})
+        # Logged on the newer fact with `supersedes`: the record getSupersessionChain follows.
+        yield _log({**history, "factId": stored["factId"], "action": "SUPERSEDE", "supersedes": target["factId"],
+                    "oldValue": target["fact"], "newValue": fact})
+        old = yield Call("facts:get", {"memorySpaceId": memory_space_id, "factId": target["factId"]})
+        if old is not None and old.get("validUntil") != stored["validFrom"]:
+            # Half-open validity: the old belief ends exactly where the new one starts (call by
+            # call, the supersede ran later than the store).
+            old = yield Call("facts:updateInPlace", {"memorySpaceId": memory_space_id, "factId": target["factId"],
+                                                     "validUntil": stored["validFrom"]})
+        superseded = superseded or old
+    if targets:
+        stored = yield Call("facts:get", {"memorySpaceId": memory_space_id, "factId": stored["factId"]})
+    return {"action": action, "fact": stored, "superseded": superseded, "reason": reason, "stage": stage}
 
 
 async def revise(
@@ -200,75 +358,22 @@ async def revise(
     source_type: str = "conversation",
     source_ref: dict | None = None,
 ) -> dict:
-    """§7.3: find the belief this fact revises, decide, execute, log the change in factHistory.
-
-    Returns `{action, fact, superseded, reason, stage}`; `fact` is the stored (or unchanged
-    existing) fact document.
-    """
+    """Belief revision as one unit of work. Returns `{action, fact, superseded, reason, stage}`;
+    `fact` is the stored (or unchanged existing) fact document."""
     _validate(memory_space_id, fact, fact_type, confidence, source_type, tags)
-    stage, candidates = await find_candidates(
-        backend,
-        memory_space_id=memory_space_id,
-        subject=subject,
-        predicate=predicate,
-        object=object,
-        fact_type=fact_type,
-        user_id=user_id,
-    )
-    decision = decide(fact, confidence, subject, predicate, stage, candidates)
-    action, target = decision["action"], decision["target"]
-    history = compact(memorySpaceId=memory_space_id, userId=user_id, participantId=participant_id,
-                      reason=decision["reason"], confidence=confidence,
-                      conversationId=(source_ref or {}).get("conversationId"))
-
-    if action == "NONE":
-        return {"action": "NONE", "fact": target, "superseded": None, "reason": decision["reason"], "stage": stage}
-    if action == "UPDATE":
-        updated = await call(
-            backend,
-            "facts:updateInPlace",
-            compact(memorySpaceId=memory_space_id, factId=target["factId"], fact=fact, confidence=confidence, tags=tags),
-        )
-        await _log(backend, {**history, "factId": target["factId"], "action": "UPDATE",
-                             "oldValue": target["fact"], "newValue": fact})
-        return {"action": "UPDATE", "fact": updated, "superseded": None, "reason": decision["reason"], "stage": stage}
-
-    stored = await call(
-        backend,
-        "facts:store",
-        compact(
-            memorySpaceId=memory_space_id,
-            participantId=participant_id,
-            userId=user_id,
-            fact=fact,
-            factType=fact_type,
-            subject=subject,
-            predicate=predicate,
-            object=object,
-            confidence=confidence,
-            sourceType=source_type,
-            sourceRef=source_ref,
-            tags=tags or [],
-        ),
-    )
-    await _log(backend, {**history, "factId": stored["factId"], "action": "CREATE", "newValue": fact})
-    if action == "SUPERSEDE":
-        await call(
-            backend,
-            "facts:supersede",
-            {"memorySpaceId": memory_space_id, "oldFactId": target["factId"], "newFactId": stored["factId"],
-             "reason": decision["reason"]},
-        )
-        await _log(backend, {**history, "factId": target["factId"], "action": "SUPERSEDE", "oldValue": target["fact"],
-                             "newValue": fact, "supersededBy": stored["factId"]})
-        stored = await call(backend, "facts:get", {"memorySpaceId": memory_space_id, "factId": stored["factId"]})
-        target = await call(backend, "facts:get", {"memorySpaceId": memory_space_id, "factId": target["factId"]})
-    return {"action": action, "fact": stored, "superseded": target if action == "SUPERSEDE" else None,
-            "reason": decision["reason"], "stage": stage}
+    for key, value in (("subject", subject), ("predicate", predicate), ("object", object)):
+        checks.optional_text(value, key)
+    subject, predicate, object, note = prepare(fact, subject, predicate, object, user_id)
+    result = await run_plan(backend, revise_plan(
+        memory_space_id=memory_space_id, fact=fact, confidence=confidence, fact_type=fact_type, subject=subject,
+        predicate=predicate, object=object, tags=tags, user_id=user_id, participant_id=participant_id,
+        source_type=source_type, source_ref=source_ref,
+    ))
+    return {**result, "reason": result["reason"] + note}
 
 
-async def _log(backend: Backend, event: dict) -> None:
-    await call(backend, "factHistory:logEvent", event)
+def _log(event: dict) -> Call:
+    return Call("factHistory:logEvent", event)
 
 
 async def search(
@@ -323,5 +428,6 @@ async def history(backend: Backend, *, memory_space_id: str, fact_id: str) -> di
     events: list[dict] = []
     for fact in chain:
         events.extend(await call(backend, "factHistory:getHistory", {"factId": fact["factId"]}))
-    events.sort(key=lambda e: e["timestamp"])
+    # Events sharing a millisecond keep insertion order (`_creationTime` is strictly increasing).
+    events.sort(key=lambda e: (e["timestamp"], e.get("_creationTime", 0)))
     return {"chain": chain, "events": events}

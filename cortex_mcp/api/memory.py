@@ -17,7 +17,7 @@ from typing import Any
 
 from cortex_mcp.api import checks
 from cortex_mcp.api import facts as facts_api
-from cortex_mcp.backends.base import Backend, call, compact
+from cortex_mcp.backends.base import Backend, Call, Plan, call, compact, run_plan
 from cortex_mcp.errors import BackendUnavailableError, CortexError, InputError
 from cortex_mcp.ids import public_id
 
@@ -44,77 +44,69 @@ def _now_ms() -> int:
 
 
 # -- shared helpers (§1) ------------------------------------------------------------------
+#
+# remember's steps are plans (backends.base.run_plan): on the embedded backend the whole of
+# remember is one transaction, so a crash part-way leaves nothing half written.
 
 
-async def ensure_memory_space(backend: Backend, memory_space_id: str) -> None:
+def ensure_memory_space(memory_space_id: str) -> Plan[None]:
     """§1.1: register the space on first use; failures never stop remember."""
     try:
-        if await call(backend, "memorySpaces:get", {"memorySpaceId": memory_space_id}) is None:
+        if (yield Call("memorySpaces:get", {"memorySpaceId": memory_space_id})) is None:
             try:
-                await call(
-                    backend,
-                    "memorySpaces:register",
-                    {"memorySpaceId": memory_space_id, "name": memory_space_id, "type": "custom"},
-                )
+                yield Call("memorySpaces:register",
+                           {"memorySpaceId": memory_space_id, "name": memory_space_id, "type": "custom"})
             except CortexError as exc:
                 if "ALREADY_EXISTS" not in exc.code and "already exists" not in exc.message:
                     raise
+    except BackendUnavailableError:
+        raise
     except CortexError as exc:
         log.warning("ensure memory space %s failed: %s", memory_space_id, exc)
 
 
-async def ensure_user(backend: Backend, user_id: str, user_name: str | None) -> None:
+def ensure_user(user_id: str, user_name: str | None) -> Plan[None]:
     """§1.2: create the user profile (an immutable record of type "user") if missing."""
     try:
-        if await call(backend, "immutable:get", {"type": "user", "id": user_id}) is None:
+        if (yield Call("immutable:get", {"type": "user", "id": user_id})) is None:
             data = {"displayName": user_name or user_id, "createdAt": _now_ms()}
-            await call(backend, "immutable:store", {"type": "user", "id": user_id, "data": data})
+            yield Call("immutable:store", {"type": "user", "id": user_id, "data": data})
+    except BackendUnavailableError:
+        raise
     except CortexError as exc:
         log.warning("ensure user %s failed: %s", user_id, exc)
 
 
-async def ensure_agent(backend: Backend, agent_id: str) -> None:
+def ensure_agent(agent_id: str) -> Plan[None]:
     """§1.3: auto-register the agent on first use."""
     try:
-        if not await call(backend, "agents:exists", {"agentId": agent_id}):
+        if not (yield Call("agents:exists", {"agentId": agent_id})):
             try:
-                await call(
-                    backend,
-                    "agents:register",
-                    {"agentId": agent_id, "name": agent_id, "description": "Auto-registered by memory.remember()"},
-                )
+                yield Call("agents:register",
+                           {"agentId": agent_id, "name": agent_id, "description": "Auto-registered by memory.remember()"})
             except CortexError as exc:
                 if "AGENT_ALREADY_REGISTERED" not in exc.code:
                     raise
+    except BackendUnavailableError:
+        raise
     except CortexError as exc:
         log.warning("ensure agent %s failed: %s", agent_id, exc)
 
 
-async def facts_for_memory(
-    backend: Backend, memory_space_id: str, memory_id: str, conversation_id: str | None
-) -> list[dict]:
-    """§1.5: current facts whose sourceRef points at the memory (or its conversation)."""
-    facts = await call(backend, "facts:list", {"memorySpaceId": memory_space_id, "limit": FACTS_SCAN_LIMIT})
-    selected = []
-    for fact in facts:
-        ref = fact.get("sourceRef") or {}
-        if ref.get("memoryId") == memory_id or (conversation_id and ref.get("conversationId") == conversation_id):
-            selected.append(fact)
-    return selected
+def derived_from(fact: dict, memory_id: str, message_ids: list[str]) -> bool:
+    """A fact derives from a memory when its sourceRef names the memory, or a message the memory
+    was made from (both memories of an exchange share its facts). Other exchanges of the same
+    conversation are not its source (a deviation from §1.4, see docs/parity.md)."""
+    ref = fact.get("sourceRef") or {}
+    return ref.get("memoryId") == memory_id or bool(set(ref.get("messageIds") or []) & set(message_ids))
 
 
-async def cascade_delete_facts(
-    backend: Backend, memory_space_id: str, memory_id: str, conversation_id: str | None
-) -> list[str]:
-    """§1.4: soft-delete the facts derived from a memory; returns the deleted fact ids."""
-    deleted = []
-    for fact in await facts_for_memory(backend, memory_space_id, memory_id, conversation_id):
-        try:
-            await call(backend, "facts:deleteFact", {"memorySpaceId": memory_space_id, "factId": fact["factId"]})
-            deleted.append(fact["factId"])
-        except CortexError as exc:
-            log.warning("could not delete fact %s: %s", fact["factId"], exc)
-    return deleted
+def facts_for_memory(memory_space_id: str, memory: dict) -> Plan[list[dict]]:
+    """§1.5: current facts derived from the memory."""
+    facts = yield Call("facts:list", {"memorySpaceId": memory_space_id, "limit": FACTS_SCAN_LIMIT,
+                                      "validAt": _now_ms()})
+    message_ids = (memory.get("conversationRef") or {}).get("messageIds") or []
+    return [f for f in facts if derived_from(f, memory["memoryId"], message_ids)]
 
 
 # -- remember (§2) --------------------------------------------------------------------------
@@ -153,12 +145,19 @@ async def remember_note(
     checks.require_text(memory_space_id, "memory_space_id")
     checks.require_text(content, "content")
     _check_owner_fields(user_id, agent_id, participant_id, importance, tags, embedding, facts)
-    await _ensure_owners(backend, memory_space_id, user_id, user_name, agent_id)
+    return await run_plan(backend, _remember_note_plan(
+        memory_space_id, content, user_id, user_name, agent_id, participant_id, importance, tags, embedding, facts
+    ))
+
+
+def _remember_note_plan(memory_space_id, content, user_id, user_name, agent_id, participant_id, importance, tags,
+                        embedding, facts) -> Plan[RememberResult]:
+    yield from _ensure_owners(memory_space_id, user_id, user_name, agent_id)
     args = _memory_args(memory_space_id, "tool", participant_id, user_id, user_name, agent_id, importance, tags)
     args.update(compact(content=content, contentType="raw", embedding=embedding))
-    memory = await call(backend, "memories:store", args)
+    memory = yield Call("memories:store", args)
     result = RememberResult(conversation_id=None, message_ids=[], memories=[memory])
-    await _store_facts(backend, result, memory_space_id, facts, user_id, agent_id, participant_id, tags)
+    yield from _store_facts(result, memory_space_id, facts, user_id, agent_id, participant_id, tags)
     return result
 
 
@@ -178,7 +177,7 @@ async def remember_exchange(
     skip_layers: list[str] | None = None,
     facts: list[dict] | None = None,
 ) -> RememberResult:
-    """§2: store a user/agent exchange as conversation messages plus vector memories."""
+    """§2: store a user/agent exchange as conversation messages plus vector memories, as one unit."""
     checks.require_text(memory_space_id, "memory_space_id")
     if conversation_id is not None:
         checks.require_text(conversation_id, "conversation_id")
@@ -193,11 +192,43 @@ async def remember_exchange(
     unknown = skip - set(SKIPPABLE_LAYERS)
     if unknown:
         raise InputError("INVALID_FORMAT", f"skip_layers may only hold: {', '.join(SKIPPABLE_LAYERS)}", "skip_layers")
-    now = _now_ms()
-    conversation_id = conversation_id or public_id("conv", now)
+    return await run_plan(backend, _remember_exchange_plan(
+        memory_space_id, user_message, agent_response, conversation_id or public_id("conv", _now_ms()), user_id,
+        user_name, agent_id, participant_id, importance, tags, skip, facts,
+    ))
 
-    await _ensure_owners(
-        backend,
+
+def _check_conversation_is_ours(conversation: dict, memory_space_id: str) -> None:
+    """remember appends only to a user-agent conversation of the same memory space."""
+    cid = conversation["conversationId"]
+    if conversation.get("memorySpaceId") != memory_space_id:
+        raise CortexError(
+            f"Conversation {cid} belongs to another memory space",
+            code="PERMISSION_DENIED",
+            field="conversation_id",
+            hint="Omit conversation_id to start a new conversation, or pass that conversation's memory_space_id.",
+        )
+    if conversation.get("type") == "agent-agent":
+        raise CortexError(
+            f"Conversation {cid} is an agent-to-agent log; remember cannot append to it",
+            code="PERMISSION_DENIED",
+            field="conversation_id",
+            hint="Omit conversation_id to start a new conversation; use a2a_send to message an agent.",
+        )
+
+
+def _remember_exchange_plan(memory_space_id, user_message, agent_response, conversation_id, user_id, user_name,
+                            agent_id, participant_id, importance, tags, skip, facts) -> Plan[RememberResult]:
+    existing = None
+    if "conversations" not in skip:
+        existing = yield Call("conversations:get", {"conversationId": conversation_id})
+        if existing is not None:
+            _check_conversation_is_ours(existing, memory_space_id)  # before anything is written
+        elif not user_id:
+            # A user-agent conversation needs a user (upstream §14.10): an agent-only exchange
+            # is kept as memories only, unless it continues an existing conversation.
+            skip.add("conversations")
+    yield from _ensure_owners(
         memory_space_id,
         None if "users" in skip else user_id,
         user_name,
@@ -206,34 +237,20 @@ async def remember_exchange(
 
     message_ids: list[str] = []
     if "conversations" not in skip:
-        exists = await call(backend, "conversations:get", {"conversationId": conversation_id}) is not None
-        if not exists and not user_id:
-            # A user-agent conversation needs a user (upstream §14.10): an agent-only exchange
-            # is kept as memories only, unless it continues an existing conversation.
-            skip.add("conversations")
-    if "conversations" not in skip:
-        if not exists:
+        if existing is None:
             participants = compact(userId=user_id, agentId=agent_id, participantId=participant_id)
-            await call(
-                backend,
-                "conversations:create",
-                {
-                    "conversationId": conversation_id,
-                    "memorySpaceId": memory_space_id,
-                    "type": "user-agent",
-                    "participants": participants,
-                },
-            )
+            yield Call("conversations:create", {"conversationId": conversation_id, "memorySpaceId": memory_space_id,
+                                                "type": "user-agent", "participants": participants})
         for role, text, who in (("user", user_message, None), ("agent", agent_response, participant_id or agent_id)):
             message = compact(id=public_id("msg", _now_ms()), role=role, content=text, participantId=who)
-            conversation = await call(
-                backend, "conversations:addMessage", {"conversationId": conversation_id, "message": message}
-            )
+            conversation = yield Call("conversations:addMessage",
+                                      {"conversationId": conversation_id, "message": message})
             message_ids.append(conversation["messages"][-1]["id"])
 
     memories: list[dict] = []
     if "vector" not in skip:
-        common = _memory_args(memory_space_id, "conversation", participant_id, user_id, user_name, agent_id, importance, tags)
+        common = _memory_args(memory_space_id, "conversation", participant_id, user_id, user_name, agent_id,
+                              importance, tags)
         pairs = [("user", user_message, 0)]
         if not is_acknowledgment(agent_response):
             pairs.append(("agent", agent_response, 1))
@@ -241,7 +258,7 @@ async def remember_exchange(
             args = {**common, "content": text, "contentType": "raw", "messageRole": role}
             if message_ids:
                 args["conversationRef"] = {"conversationId": conversation_id, "messageIds": [message_ids[index]]}
-            memories.append(await call(backend, "memories:store", args))
+            memories.append((yield Call("memories:store", args)))
 
     result = RememberResult(
         conversation_id=None if "conversations" in skip else conversation_id,
@@ -249,7 +266,7 @@ async def remember_exchange(
         memories=memories,
     )
     if "facts" not in skip:
-        await _store_facts(backend, result, memory_space_id, facts, user_id, agent_id, participant_id, tags)
+        yield from _store_facts(result, memory_space_id, facts, user_id, agent_id, participant_id, tags)
     return result
 
 
@@ -281,15 +298,15 @@ def _check_owner_fields(user_id, agent_id, participant_id, importance, tags, emb
     facts_api.check_inputs(facts)
 
 
-async def _ensure_owners(backend, memory_space_id, user_id, user_name, agent_id) -> None:
-    await ensure_memory_space(backend, memory_space_id)
+def _ensure_owners(memory_space_id, user_id, user_name, agent_id) -> Plan[None]:
+    yield from ensure_memory_space(memory_space_id)
     if user_id:
-        await ensure_user(backend, user_id, user_name)
+        yield from ensure_user(user_id, user_name)
     if agent_id:
-        await ensure_agent(backend, agent_id)
+        yield from ensure_agent(agent_id)
 
 
-async def _store_facts(backend, result, memory_space_id, facts, user_id, agent_id, participant_id, tags) -> None:
+def _store_facts(result, memory_space_id, facts, user_id, agent_id, participant_id, tags) -> Plan[None]:
     """§2.3 step 6: facts the agent extracted itself go through belief revision.
 
     The inputs were checked before anything was written; a fact the backend then refuses is
@@ -303,15 +320,17 @@ async def _store_facts(backend, result, memory_space_id, facts, user_id, agent_i
         memoryId=result.memories[0]["memoryId"] if result.memories else None,
     )
     for item in facts:
+        subject, predicate, object_, note = facts_api.prepare(
+            item["fact"], item.get("subject"), item.get("predicate"), item.get("object"), user_id
+        )
         try:
-            revision = await facts_api.revise(
-                backend,
+            revision = yield from facts_api.revise_plan(
                 memory_space_id=memory_space_id,
                 fact=item["fact"],
                 fact_type=item.get("fact_type") or "custom",
-                subject=item.get("subject") or user_id or agent_id,
-                predicate=item.get("predicate"),
-                object=item.get("object"),
+                subject=subject or user_id or agent_id,
+                predicate=predicate,
+                object=object_,
                 confidence=facts_api.normalise_confidence(item.get("confidence", 80)),
                 tags=item.get("tags") or tags or [],
                 user_id=user_id,
@@ -325,6 +344,7 @@ async def _store_facts(backend, result, memory_space_id, facts, user_id, agent_i
             log.warning("remember: fact %r skipped: %s", item["fact"], exc)
             result.skipped_facts.append({"fact": item["fact"], "error": f"{exc.code}: {exc.message}"})
             continue
+        revision["reason"] += note
         result.fact_revisions.append(revision)
         if revision["action"] != "NONE" and revision.get("fact"):
             result.facts.append(revision["fact"])
@@ -525,11 +545,47 @@ async def forget(
     memory_space_id: str,
     memory_id: str,
     delete_conversation: bool = False,
+    delete_messages: bool = False,
 ) -> dict:
-    """§5: delete a memory, cascade to its facts, optionally delete its whole conversation."""
+    """§5, as one unit: delete a memory and the facts derived from it; optionally its source
+    messages (`delete_messages`) or its whole conversation (`delete_conversation`).
+
+    A fact id (as recall returns) retracts that fact instead: it stops being current, its
+    history stays."""
     checks.require_text(memory_space_id, "memory_space_id")
     checks.require_text(memory_id, "memory_id")
-    memory = await call(backend, "memories:get", {"memorySpaceId": memory_space_id, "memoryId": memory_id})
+    if memory_id.startswith("fact-"):
+        return await run_plan(backend, _retract_fact_plan(memory_space_id, memory_id))
+    return await run_plan(backend, _forget_plan(memory_space_id, memory_id, delete_conversation, delete_messages))
+
+
+def _forget_result(**fields: Any) -> dict:
+    return {"memory_deleted": False, "memory_id": None, "fact_retracted": None, "conversation_deleted": False,
+            "messages_deleted": 0, "facts_deleted": 0, "fact_ids": [], **fields}
+
+
+def _retract_fact_plan(memory_space_id: str, fact_id: str) -> Plan[dict]:
+    fact = yield Call("facts:get", {"memorySpaceId": memory_space_id, "factId": fact_id})
+    if fact is None:
+        raise CortexError(f"Fact {fact_id} not found in memory space {memory_space_id}", code="FACT_NOT_FOUND",
+                          field="memory_id", hint="Use recall or search_facts to find the id of the fact to forget.")
+    retracted = []
+    if not fact.get("validUntil"):
+        yield from _retract(memory_space_id, fact, "Forgotten on request")
+        retracted.append(fact_id)
+    return _forget_result(fact_retracted=fact_id, facts_deleted=len(retracted), fact_ids=retracted)
+
+
+def _retract(memory_space_id: str, fact: dict, reason: str) -> Plan[None]:
+    """Soft-delete a fact (validUntil now) and record it in its history."""
+    yield Call("facts:deleteFact", {"memorySpaceId": memory_space_id, "factId": fact["factId"]})
+    yield Call("factHistory:logEvent", compact(factId=fact["factId"], memorySpaceId=memory_space_id, action="DELETE",
+                                               oldValue=fact["fact"], reason=reason, userId=fact.get("userId")))
+
+
+def _forget_plan(memory_space_id: str, memory_id: str, delete_conversation: bool,
+                 delete_messages: bool) -> Plan[dict]:
+    memory = yield Call("memories:get", {"memorySpaceId": memory_space_id, "memoryId": memory_id})
     if memory is None:
         raise CortexError(
             f"Memory {memory_id} not found in memory space {memory_space_id}",
@@ -539,23 +595,40 @@ async def forget(
         )
     ref = memory.get("conversationRef") or {}
     conversation_id = ref.get("conversationId")
-    await call(backend, "memories:deleteMemory", {"memorySpaceId": memory_space_id, "memoryId": memory_id})
-    fact_ids = await cascade_delete_facts(backend, memory_space_id, memory_id, conversation_id)
-    conversation_deleted, messages_deleted = False, 0
+    messages_deleted = 0
+    if delete_messages and conversation_id and not delete_conversation:
+        # First, so a deployment without this extension refuses before anything is deleted.
+        erased = yield Call("gdpr:deleteMessages",
+                            {"conversationId": conversation_id, "messageIds": ref.get("messageIds") or []})
+        messages_deleted = erased["deleted"]
+    yield Call("memories:deleteMemory", {"memorySpaceId": memory_space_id, "memoryId": memory_id})
+    fact_ids = []
+    for fact in (yield from facts_for_memory(memory_space_id, memory)):
+        try:
+            yield from _retract(memory_space_id, fact, f"Source memory {memory_id} forgotten")
+            fact_ids.append(fact["factId"])
+        except CortexError as exc:
+            log.warning("could not delete fact %s: %s", fact["factId"], exc)
+    conversation_deleted = False
     if delete_conversation and conversation_id:
-        conversation = await call(backend, "conversations:get", {"conversationId": conversation_id})
+        conversation = yield Call("conversations:get", {"conversationId": conversation_id})
         if conversation is not None:
             messages_deleted = conversation.get("messageCount", 0)
-            await call(backend, "conversations:deleteConversation", {"conversationId": conversation_id})
+            yield Call("conversations:deleteConversation", {"conversationId": conversation_id})
             conversation_deleted = True
-    return {
-        "memory_deleted": True,
-        "memory_id": memory_id,
-        "conversation_deleted": conversation_deleted,
-        "messages_deleted": messages_deleted,
-        "facts_deleted": len(fact_ids),
-        "fact_ids": fact_ids,
-    }
+    return _forget_result(memory_deleted=True, memory_id=memory_id, conversation_deleted=conversation_deleted,
+                          messages_deleted=messages_deleted, facts_deleted=len(fact_ids), fact_ids=fact_ids)
+
+
+def _refuse_fact_id(memory_id: str, action: str) -> None:
+    if isinstance(memory_id, str) and memory_id.startswith("fact-"):
+        raise CortexError(
+            f"{memory_id} is a fact id, not a memory id: {action} works on memories",
+            code="INVALID_MEMORY_ID",
+            field="memory_id",
+            hint="For a fact use get_fact_history (versions and events), store_fact to correct it "
+                 "(the new value supersedes the old), or forget with the fact id to retract it.",
+        )
 
 
 async def get_memory(
@@ -564,6 +637,7 @@ async def get_memory(
     """§6.1: the memory (None when absent or in another space), optionally with its sources."""
     checks.require_text(memory_space_id, "memory_space_id")
     checks.require_text(memory_id, "memory_id")
+    _refuse_fact_id(memory_id, "get_memory")
     memory = await call(backend, "memories:get", {"memorySpaceId": memory_space_id, "memoryId": memory_id})
     if memory is None or not include_conversation:
         return memory
@@ -571,8 +645,10 @@ async def get_memory(
     await _attach_conversations(backend, [item])
     if "source_messages" in item:
         memory = {**memory, "sourceMessages": item["source_messages"]}
-    ref = memory.get("conversationRef") or {}
-    facts = await facts_for_memory(backend, memory_space_id, memory_id, ref.get("conversationId"))
+    candidates = await call(backend, "facts:list", {"memorySpaceId": memory_space_id, "limit": FACTS_SCAN_LIMIT,
+                                                    "validAt": _now_ms()})
+    message_ids = (memory.get("conversationRef") or {}).get("messageIds") or []
+    facts = [f for f in candidates if derived_from(f, memory_id, message_ids)]
     if facts:
         memory = {**memory, "facts": facts}
     return memory
@@ -624,6 +700,7 @@ async def update_memory(
     """§6.2: a new version of the memory; the previous content goes to its history."""
     checks.require_text(memory_space_id, "memory_space_id")
     checks.require_text(memory_id, "memory_id")
+    _refuse_fact_id(memory_id, "update_memory")
     if content is None and importance is None and tags is None and embedding is None:
         raise InputError(
             "INVALID_FORMAT", "give at least one of content, importance, tags or embedding to update", "content"

@@ -6,7 +6,9 @@ Every layer above talks to a `Backend` only through `query` / `mutation` / `acti
 
 from __future__ import annotations
 
-from typing import Any, Protocol, runtime_checkable
+from collections.abc import Generator
+from dataclasses import dataclass
+from typing import Any, Protocol, TypeVar, runtime_checkable
 
 from cortex_mcp.contract.catalog import Function, get_function
 from cortex_mcp.errors import FunctionNotFoundError, WrongKindError
@@ -67,3 +69,67 @@ async def call(backend: Backend, path: str, args: dict[str, Any]) -> Any:
     if fn is None:
         raise FunctionNotFoundError(path)
     return await getattr(backend, fn.kind)(path, args)
+
+
+# -- the unit of work ---------------------------------------------------------------------------
+#
+# Orchestration that must be atomic (belief revision, remember) is written once, as a plan: a plain
+# generator that yields `Call(path, args)` and receives each call's result (a backend error is
+# thrown into it at the `yield`, where it may be caught). `run_plan` runs it: a backend that can
+# run a plan as one transaction does so (`run_plan` method: the embedded backend, one BEGIN
+# IMMEDIATE with a savepoint per call); any other runs it call by call (best effort, see
+# docs/parity.md). A plan must do no I/O of its own: everything it reads comes from its calls.
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Call:
+    """One backend call a plan asks for."""
+
+    path: str
+    args: dict[str, Any]
+
+
+Plan = Generator[Call, Any, T]
+
+
+@runtime_checkable
+class AtomicPlans(Protocol):
+    """A backend that runs a whole plan atomically."""
+
+    async def run_plan(self, plan: Plan[T]) -> T: ...
+
+
+def drive(plan: Plan[T], step: Any) -> T:
+    """Run a plan synchronously with `step(call) -> result`; a step's Exception is thrown into the plan."""
+    result: Any = None
+    error: Exception | None = None
+    while True:
+        try:
+            request = plan.send(result) if error is None else plan.throw(error)
+        except StopIteration as stop:
+            return stop.value
+        result, error = None, None
+        try:
+            result = step(request)
+        except Exception as exc:  # handed to the plan, which may catch it at its yield
+            error = exc
+
+
+async def run_plan(backend: Backend, plan: Plan[T]) -> T:
+    """Run a plan: atomically where the backend can, else one call at a time."""
+    if isinstance(backend, AtomicPlans):
+        return await backend.run_plan(plan)
+    result: Any = None
+    error: Exception | None = None
+    while True:
+        try:
+            request = plan.send(result) if error is None else plan.throw(error)
+        except StopIteration as stop:
+            return stop.value
+        result, error = None, None
+        try:
+            result = await call(backend, request.path, request.args)
+        except Exception as exc:
+            error = exc

@@ -1,8 +1,10 @@
 """Contract of the `gdpr` module — a cortex-mcp extension, not an upstream Cortex module.
 
 Upstream erases a user with a client-side cascade of many calls, which can stop half way. These
-two functions find, and delete, everything of one user across every layer and memory space as
+functions find, and delete, everything of one user across every layer and memory space as
 one transaction: the delete either completes or changes nothing (see docs/parity.md).
+`deleteMessages` erases single messages (upstream can only delete a whole conversation), so
+forget can make an exchange's words unsearchable.
 """
 
 from cortex_mcp.contract.catalog import mutation, query
@@ -27,6 +29,18 @@ FUNCTIONS = [
         destructive=True,
         idempotent=True,
         returns="{userId, dryRun, deleted, deletedAt, profile, memorySpaceIds, counts, items, total}",
+        extension=True,
+    ),
+    mutation(
+        "gdpr:deleteMessages",
+        {
+            "conversationId": v.string().describe("Conversation holding the messages"),
+            "messageIds": v.array(v.string()).describe("Messages to erase; unknown ids are skipped"),
+        },
+        "Erase some messages of a conversation (the rest and the conversation stay).",
+        destructive=True,
+        idempotent=True,
+        returns="{deleted, conversationId, messageIds}",
         extension=True,
     ),
 ]

@@ -117,7 +117,8 @@ class RecallResult(BaseModel):
 
 class ForgetResult(BaseModel):
     memory_deleted: bool
-    memory_id: str
+    memory_id: str | None = None
+    fact_retracted: str | None = Field(None, description="The fact id retracted, when a fact id was given")
     conversation_deleted: bool
     messages_deleted: int
     facts_deleted: int
@@ -271,16 +272,25 @@ def register(reg: Registrar) -> None:
         return RecallResult(items=items, total_results=result["total_results"], query_time_ms=result["query_time_ms"])
 
     async def forget(
-        memory_id: MemoryIdArg,
+        memory_id: Annotated[
+            str, Field(min_length=1, description="A memory id (mem-...) or a fact id (fact-...), as recall returns")
+        ],
+        delete_messages: Annotated[
+            bool,
+            Field(description="Also erase the conversation messages the memory was made from, so their words are "
+                              "no longer searchable (default false: the messages stay)"),
+        ] = False,
         delete_conversation: Annotated[
             bool, Field(description="Also delete the whole conversation the memory came from")
         ] = False,
         memory_space_id: SpaceArg = None,
     ) -> ForgetResult:
-        """Permanently delete a memory (and the facts derived from it).
+        """Permanently delete a memory and the facts derived from it, or retract a fact.
 
         Use when the user asks you to forget something or a memory is wrong. Find the id
-        with recall or list_memories first.
+        with recall or list_memories first. A fact id retracts that fact (no longer current;
+        its history is kept). By default the conversation messages stay: pass delete_messages
+        to erase the exchange's messages as well.
         """
         return ForgetResult(
             **await api.forget(
@@ -288,6 +298,7 @@ def register(reg: Registrar) -> None:
                 memory_space_id=rt.space(memory_space_id),
                 memory_id=memory_id,
                 delete_conversation=delete_conversation,
+                delete_messages=delete_messages,
             )
         )
 

@@ -7,9 +7,10 @@ from typing import Any
 
 import anyio
 
-from cortex_mcp.backends.base import KindDispatch, check_call
+from cortex_mcp.backends.base import Call, KindDispatch, Plan, T, check_call, drive
 from cortex_mcp.backends.embedded.handlers import load_handlers
-from cortex_mcp.backends.embedded.store import Store
+from cortex_mcp.backends.embedded.store import Store, Tx
+from cortex_mcp.contract.catalog import get_function
 from cortex_mcp.errors import FunctionNotFoundError
 
 
@@ -40,6 +41,33 @@ class EmbeddedBackend(KindDispatch):
         check_call(kind, path, args)
         args = _copy(args)  # handlers may keep or mutate what they are given
         return self.store.run(kind != "query", lambda tx: handler(tx, args))
+
+    def run_plan_sync(self, plan: Plan[T]) -> T:
+        """Run a whole plan in ONE write transaction (one BEGIN IMMEDIATE, one `now`); each call in
+        its own savepoint, so an error the plan catches undoes only that call's writes, and an
+        error it does not catch (or a crash) undoes the whole plan."""
+        return self.store.run(True, lambda tx: drive(plan, lambda request: self._nested(tx, request)))
+
+    def _nested(self, tx: Tx, request: Call) -> Any:
+        fn = get_function(request.path)
+        handler = self.handlers.get(request.path)
+        if fn is None or handler is None:
+            raise FunctionNotFoundError(request.path)
+        check_call(fn.kind, request.path, request.args)
+        args = copy.deepcopy(request.args)
+        step = Tx(tx.conn, tx.now, writable=fn.kind != "query")
+        tx.conn.execute("SAVEPOINT plan_step")
+        try:
+            result = handler(step, args)
+        except BaseException:
+            tx.conn.execute("ROLLBACK TO plan_step")
+            tx.conn.execute("RELEASE plan_step")
+            raise
+        tx.conn.execute("RELEASE plan_step")
+        return result
+
+    async def run_plan(self, plan: Plan[T]) -> T:
+        return await anyio.to_thread.run_sync(self.run_plan_sync, plan, limiter=self._limiter)
 
     async def _call(self, kind: str, path: str, args: Any) -> Any:
         return await anyio.to_thread.run_sync(self.call_sync, kind, path, args, limiter=self._limiter)

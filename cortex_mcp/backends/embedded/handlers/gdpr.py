@@ -6,6 +6,7 @@ from typing import Any
 
 from cortex_mcp.backends.embedded.handlers import handler
 from cortex_mcp.backends.embedded.store import Tx
+from cortex_mcp.errors import convex_error
 
 # layer -> (table, index lookups on the user id, how an item is reported)
 _LAYERS: dict[str, tuple[str, tuple[str, ...], Any]] = {
@@ -74,3 +75,16 @@ def delete_user_data(tx: Tx, args: dict) -> Any:
         if profile is not None:
             tx.delete(profile["_id"])
     return {**report, "dryRun": dry_run, "deleted": not dry_run, "deletedAt": tx.now}
+
+
+@handler("gdpr:deleteMessages")
+def delete_messages(tx: Tx, args: dict) -> Any:
+    conversation = tx.query("conversations").index("by_conversationId", args["conversationId"]).first()
+    if conversation is None:
+        raise convex_error("CONVERSATION_NOT_FOUND")
+    doomed = set(args["messageIds"])
+    kept = [m for m in conversation["messages"] if m["id"] not in doomed]
+    gone = [m["id"] for m in conversation["messages"] if m["id"] in doomed]
+    if gone:
+        tx.patch(conversation["_id"], {"messages": kept, "messageCount": len(kept), "updatedAt": tx.now})
+    return {"deleted": len(gone), "conversationId": args["conversationId"], "messageIds": gone}
