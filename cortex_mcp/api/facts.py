@@ -219,6 +219,8 @@ def find_candidates(
             "facts:list",
             _current(memorySpaceId=memory_space_id, userId=user_id, subject=subject, factType=fact_type, limit=20),
         )
+        # A fact of another known slot is another belief, however similar its words.
+        listed = [f for f in listed if not predicate or not f.get("predicate")]
         if listed:
             return "subject_type", listed
     return "none", []
