@@ -113,7 +113,7 @@ def drive(plan: Plan[T], step: Any) -> T:
         result, error = None, None
         try:
             result = step(request)
-        except Exception as exc:  # handed to the plan, which may catch it at its yield
+        except Exception as exc:  # noqa: BLE001 - handed to the plan, which may catch it at its yield
             error = exc
 
 
@@ -131,5 +131,5 @@ async def run_plan(backend: Backend, plan: Plan[T]) -> T:
         result, error = None, None
         try:
             result = await call(backend, request.path, request.args)
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - handed to the plan
             error = exc

@@ -54,10 +54,10 @@ async def test_two_server_processes_on_one_file_keep_one_current_fact(tmp_path):
             Client(in_process) as a,
             Client(server_params(db, "--memory-space", "test-space")) as b,
             Client(server_params(db, "--memory-space", "test-space")) as c,
+            anyio.create_task_group() as tg,
         ):
-            async with anyio.create_task_group() as tg:
-                for n, client in enumerate((a, b, c)):
-                    tg.start_soon(_store_in_parallel, client, [f"carol lives in town-{n}-{i}" for i in range(6)])
+            for n, client in enumerate((a, b, c)):
+                tg.start_soon(_store_in_parallel, client, [f"carol lives in town-{n}-{i}" for i in range(6)])
         current = await _current(backend, "carol")
         assert len(current) == 1, [f["fact"] for f in current]
         everything = await call(backend, "facts:list", {"memorySpaceId": "test-space", "includeSuperseded": True})
