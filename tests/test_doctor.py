@@ -49,6 +49,7 @@ def test_json_report(server):
         "bulk:storeMemories": "ok",
         "gdpr:findUserData": "ok",
         "gdpr:deleteUserData": "ok",
+        "gdpr:deleteMessages": "ok",
     }
     assert report["modules"]["agents"]["completeness"] == 100.0
     entry = next(f for f in report["modules"]["agents"]["functions"] if f["path"] == "agents:register")

@@ -54,7 +54,7 @@ class EmbeddedBackend(KindDispatch):
         if fn is None or handler is None:
             raise FunctionNotFoundError(request.path)
         check_call(fn.kind, request.path, request.args)
-        args = copy.deepcopy(request.args)
+        args = _copy(request.args)
         step = Tx(tx.conn, tx.now, writable=fn.kind != "query")
         tx.conn.execute("SAVEPOINT plan_step")
         try:
