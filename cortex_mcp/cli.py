@@ -289,8 +289,11 @@ def backend_serve(ctx: click.Context, db: str | None, host: str, port: int) -> N
 @click.option("--convex-url", metavar="URL", envvar="CONVEX_URL", show_envvar=True, help="deployment URL to probe")
 @click.option("--timeout", type=float, default=10.0, show_default=True, callback=_seconds, help="request timeout")
 @click.option("--json", "as_json", is_flag=True, help="machine-readable output")
+@click.option(
+    "--allow-unverified", is_flag=True, help="exit 0 when the only findings are functions the probes could not verify"
+)
 @click.pass_context
-def doctor(ctx: click.Context, convex_url: str | None, timeout: float, as_json: bool) -> None:
+def doctor(ctx: click.Context, convex_url: str | None, timeout: float, as_json: bool, allow_unverified: bool) -> None:
     """Compare a Convex deployment's functions with the contract catalog (changes no data)."""
     from cortex_mcp.doctor import run_doctor
 
@@ -300,7 +303,13 @@ def doctor(ctx: click.Context, convex_url: str | None, timeout: float, as_json: 
     url = pick(ctx, "convex_url", given)
     if not url:
         raise click.UsageError("doctor needs --convex-url or CONVEX_URL", ctx)
-    code = run_doctor(url, deploy_key=_env("CONVEX_DEPLOY_KEY"), as_json=as_json, timeout=pick(ctx, "timeout", given))
+    code = run_doctor(
+        url,
+        deploy_key=_env("CONVEX_DEPLOY_KEY"),
+        as_json=as_json,
+        timeout=pick(ctx, "timeout", given),
+        allow_unverified=allow_unverified,
+    )
     ctx.exit(code)
 
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from cortex_mcp.contract import error_text
+
 
 class CortexError(Exception):
     """Base of the family: `code`, `message`, optional `field` and `hint`."""
@@ -32,9 +34,18 @@ class FunctionError(CortexError):
 
     `data` is set when it threw `ConvexError(data)`: the code survives production redaction and
     is read from `data`, never parsed from the message. A plain `Error` has only `message`.
+    `js_name` is the JavaScript error class Convex names (`Uncaught TypeError: ...`).
     """
 
-    def __init__(self, message: str, *, data: Any = None, has_data: bool = False, hint: str | None = None):
+    def __init__(
+        self,
+        message: str,
+        *,
+        data: Any = None,
+        has_data: bool = False,
+        hint: str | None = None,
+        js_name: str = "Error",
+    ):
         code = None
         if has_data:
             if isinstance(data, str):
@@ -44,6 +55,7 @@ class FunctionError(CortexError):
         super().__init__(message, code=code or "FUNCTION_ERROR", hint=hint)
         self.data = data
         self.has_data = has_data
+        self.js_name = "ConvexError" if has_data else js_name
 
 
 def convex_error(data: Any) -> FunctionError:
@@ -55,6 +67,11 @@ def convex_error(data: Any) -> FunctionError:
 def plain_error(message: str) -> FunctionError:
     """`throw new Error(message)`: only the message carries it."""
     return FunctionError(message)
+
+
+def type_error(message: str) -> FunctionError:
+    """A JavaScript `TypeError` (e.g. Convex's `take(n)` check): a plain error Convex names TypeError."""
+    return FunctionError(message, js_name="TypeError")
 
 
 class ArgumentValidationError(CortexError):
@@ -73,7 +90,7 @@ class FunctionNotFoundError(CortexError):
 
     def __init__(self, path: str):
         super().__init__(
-            f"Could not find public function for '{path}'.",
+            error_text.function_not_found(path),
             hint="The backend does not provide this function; run `cortex-mcp doctor` to compare it with the catalog.",
         )
         self.path = path

@@ -178,6 +178,7 @@ def test_doctor_takes_the_url_in_any_position(calls, args, env):
         "deploy_key": None,
         "as_json": False,
         "timeout": 10.0,
+        "allow_unverified": False,
     }
 
 
@@ -190,7 +191,14 @@ def test_doctor_flag_beats_env_and_passes_deploy_key_json_and_timeout(calls):
         "deploy_key": "prod:secret",
         "as_json": True,
         "timeout": 2.5,
+        "allow_unverified": False,
     }
+
+
+def test_doctor_passes_allow_unverified(calls):
+    result = run("doctor", "--convex-url", "https://a.convex.cloud", "--allow-unverified")
+    assert result.exit_code == 1, result.output
+    assert only(calls, "doctor")["allow_unverified"] is True
 
 
 def test_doctor_without_a_url_is_refused(calls):

@@ -358,3 +358,52 @@ async def test_silent_server_times_out_within_the_configured_timeout():
         for conn in accepted:
             conn.close()
         listener.close()
+
+
+CONVEX_ID = "jd7f8a9c0b1e2d3f4a5b6c7d8e9f0a1b"  # a deployment's id: base32, table number and checksum inside
+
+
+@pytest.mark.parametrize(
+    "path, args",
+    [
+        ("graphSync:markSynced", {"id": CONVEX_ID}),
+        ("graphSync:markFailed", {"id": CONVEX_ID, "error": "graph down"}),
+        ("graphSync:deleteSyncItem", {"id": CONVEX_ID}),
+        ("admin:deleteRecord", {"table": "graphSyncQueue", "id": CONVEX_ID}),
+    ],
+)
+async def test_ids_are_opaque_and_left_to_the_deployment(path, args):
+    rec = Recorder(ok(None))
+    b = make(rec)
+    try:
+        assert await call(b, path, args) is None
+        assert [body["args"] for body in rec.bodies()] == [args]  # sent as given, not refused locally
+        with pytest.raises(ArgumentValidationError) as err:  # an id is still a non-empty string
+            await call(b, path, {**args, "id": ""})
+        assert err.value.field == "id" and len(rec.requests) == 1
+    finally:
+        await b.aclose()
+
+
+async def test_an_id_the_deployment_returned_is_accepted_back():
+    rec = Recorder(ok(CONVEX_ID), ok(None))
+    b = make(rec)
+    try:
+        queued = await call(b, "graphSync:queueForSync", {"table": "memories", "entityId": "m1", "operation": "insert"})
+        await call(b, "graphSync:markSynced", {"id": queued})
+        assert rec.bodies()[1] == {"path": "graphSync:markSynced", "args": {"id": CONVEX_ID}, "format": "json"}
+    finally:
+        await b.aclose()
+
+
+async def test_a_thrown_type_error_keeps_its_name():
+    frames = "\n    at f (x.ts:1:2)\n"
+    rec = Recorder(fail(RID + "Uncaught TypeError: Arg 1 `n` to `take` must be a non-negative integer" + frames))
+    b = make(rec)
+    try:
+        with pytest.raises(FunctionError) as err:
+            await call(b, "agents:list", {"limit": -1})
+        assert err.value.message == "Arg 1 `n` to `take` must be a non-negative integer"
+        assert err.value.js_name == "TypeError" and not err.value.has_data
+    finally:
+        await b.aclose()

@@ -12,6 +12,7 @@ from cortex_mcp.backends.embedded.wire import WireServer
 from cortex_mcp.contract.catalog import CATALOG, mutation, query
 from cortex_mcp.contract.validators import v
 from cortex_mcp.doctor import PROBE_FIELD, run_doctor, sample
+from cortex_mcp.ids import table_of_id
 
 
 @pytest.fixture
@@ -143,7 +144,7 @@ def test_samples_follow_the_validator():
                     "e": v.object({"f": v.boolean(), "g": v.optional(v.null())}), "h": v.any(), "i": v.literal(3)})
     assert sample(obj) == {"a": "probe", "c": [], "d": "x", "e": {"f": True}, "h": {}, "i": 3}
     for fn in CATALOG.values():  # every probe passes our own validator but for the extra field
-        fn.validate({name: sample(val) for name, val in fn.args.fields.items()})
+        fn.validate({name: sample(val) for name, val in fn.args.fields.items()}, table_of_id)
         assert PROBE_FIELD not in fn.args.fields
 
 
@@ -153,3 +154,31 @@ def test_a_target_that_runs_probes_is_flagged(server):
     code, text = doctor(server.url, functions=[CATALOG["agents:count"]], as_json=True)
     status, d = details(json.loads(text), "agents:count")
     assert code == 1 and status == "mismatch" and "DANGER" in d[0]
+
+
+def test_functions_whose_ids_the_target_refuses_are_unverified_not_ok(server, monkeypatch):
+    # A Convex deployment refuses our sample ids (not in its format) with the very validator we have.
+    monkeypatch.setattr("cortex_mcp.backends.embedded.backend.table_of_id", lambda doc_id: None)
+    paths = ("graphSync:markSynced", "graphSync:markFailed", "admin:deleteRecord", "agents:get")
+    functions = [CATALOG[p] for p in paths]
+    code, text = doctor(server.url, functions=functions, as_json=True)
+    report = json.loads(text)
+    assert code == 1 and report["ok"] is False
+    assert (report["okCount"], report["unverified"], report["mismatch"]) == (1, 3, 0)
+    status, d = details(report, "graphSync:markSynced")
+    assert status == "unverified"
+    assert d == ['`id`: target refused the sample value for v.id("graphSyncQueue"); later arguments not checked']
+    assert details(report, "admin:deleteRecord")[0] == "unverified"
+    assert details(report, "agents:get")[0] == "ok"
+    assert report["modules"]["graphSync"]["unverified"] == 2 and report["modules"]["graphSync"]["ok"] == 0
+
+    code, text = doctor(server.url, functions=functions, allow_unverified=True)
+    assert code == 0
+    assert "graphSync  0/2 ok (0.0%), 2 unverified" in text and "1/4 ok (25.0%), 3 unverified, 0 missing" in text
+
+
+def test_allow_unverified_does_not_excuse_a_mismatch(server, monkeypatch):
+    monkeypatch.setattr("cortex_mcp.backends.embedded.backend.table_of_id", lambda doc_id: None)
+    functions = [CATALOG["graphSync:markSynced"], query("agents:get", {"agentId": v.number()}, "type")]
+    code, _ = doctor(server.url, functions=functions, allow_unverified=True)
+    assert code == 1

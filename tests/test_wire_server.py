@@ -62,10 +62,15 @@ def test_convex_error_carries_error_data(http):
     assert PREFIX.sub("", body["errorMessage"]) == "Uncaught ConvexError: AGENT_ALREADY_REGISTERED"
 
 
-def test_plain_error_has_no_error_data(http):
+def test_plain_errors_have_no_error_data_and_keep_their_javascript_name(http):
     body = post(http, "/api/query", {"path": "agents:list", "args": {"limit": -1}}).json()
     assert body["status"] == "error" and "errorData" not in body
-    assert PREFIX.sub("", body["errorMessage"]) == "Uncaught Error: Arg 1 `n` to `take` must be a non-negative integer"
+    text = PREFIX.sub("", body["errorMessage"])
+    assert text == "Uncaught TypeError: Arg 1 `n` to `take` must be a non-negative integer"  # as Convex's take()
+    body = post(http, "/api/mutation", {"path": "agents:unregisterMany", "args": {}}).json()
+    assert "errorData" not in body
+    text = PREFIX.sub("", body["errorMessage"])
+    assert text == "Uncaught Error: INVALID_FILTERS: Must provide agentIds or status filter"
 
 
 def test_argument_validation_error_text(http):
@@ -74,11 +79,11 @@ def test_argument_validation_error_text(http):
     assert "errorData" not in body
     text = PREFIX.sub("", body["errorMessage"])
     assert text == (
-        "ArgumentValidationError: Object contains extra field `extra` that is not in the validator.\n"
+        "ArgumentValidationError: Object contains extra field `extra` that is not in the validator.\n\n"
         'Object: {agentId: "a", extra: 1.0, name: "n"}\n'
         "Validator: v.object({agentId: v.string(), config: v.optional(v.any()), description: v.optional(v.string()), "
         "metadata: v.optional(v.any()), name: v.string()})\n\n"
-    )
+    )  # the blank line is Convex's empty `Path:` context at the top level
     body = post(http, "/api/query", {"path": "agents:list", "args": {"limit": None}}).json()
     assert "Value does not match validator.\nPath: .limit\nValue: null\nValidator: v.float64()" in body["errorMessage"]
     body = post(http, "/api/query", {"path": "agents:list", "args": "x"}).json()

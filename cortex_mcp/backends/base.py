@@ -10,7 +10,9 @@ from collections.abc import Generator
 from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar, runtime_checkable
 
+from cortex_mcp.contract import error_text
 from cortex_mcp.contract.catalog import Function, get_function
+from cortex_mcp.contract.validators import IdTable
 from cortex_mcp.errors import FunctionNotFoundError, WrongKindError
 
 
@@ -43,18 +45,16 @@ class KindDispatch:
         return await self._call("action", path, args)
 
 
-def check_call(kind: str, path: str, args: Any) -> Function:
+def check_call(kind: str, path: str, args: Any, id_table: IdTable | None = None) -> Function:
     """What a deployment refuses before running a function — unknown path, wrong endpoint, arguments
-    its validator rejects — refused the same way on every backend."""
+    its validator rejects — refused the same way on every backend. Ids are opaque unless the backend
+    passes `id_table` (its own id format): on Convex the deployment checks them."""
     fn = get_function(path)
     if fn is None:
         raise FunctionNotFoundError(path)
     if fn.kind != kind:
-        raise WrongKindError(
-            f"Trying to execute {fn.module}.js:{fn.name} as {kind.capitalize()}, "
-            f"but it is defined as {fn.kind.capitalize()}."
-        )
-    fn.validate(args)
+        raise WrongKindError(error_text.wrong_kind(fn.module, fn.name, kind, fn.kind))
+    fn.validate(args, id_table)
     return fn
 
 

@@ -24,7 +24,6 @@ import importlib.util
 import json
 import logging
 import math
-import re
 import struct
 import sys
 import time
@@ -34,6 +33,7 @@ import anyio
 import httpx
 
 from cortex_mcp.backends.base import KindDispatch, check_call
+from cortex_mcp.contract import error_text
 from cortex_mcp.errors import (
     ArgumentValidationError,
     BackendUnavailableError,
@@ -55,12 +55,6 @@ _ENDPOINTS = {"query": "/api/query", "mutation": "/api/mutation", "action": "/ap
 _OUTCOME_STATUSES = {200, 560}
 _BACKOFF_S = 0.1
 
-_REQUEST_PREFIX = re.compile(r"^\[Request ID: [^\]]*\] Server Error\n?")
-_UNCAUGHT = re.compile(r"^Uncaught (?:[A-Za-z_$][\w$]*): ?")
-_FRAME = re.compile(r"^\s+at .*$")
-_PATH_LINE = re.compile(r"^Path: (\S+)$", re.M)
-_MISSING = re.compile(r"Object is missing the required field `([^`]+)`")
-_EXTRA = re.compile(r"Object contains extra field `([^`]+)`")
 
 
 # --------------------------------------------------------------------------- values
@@ -104,36 +98,12 @@ def _json_number(text: str) -> int | float:
 # --------------------------------------------------------------------------- error mapping
 
 
-def _strip_wrapping(message: str) -> str:
-    """`[Request ID: ..] Server Error\\n` prefix off; what remains is the JS error text."""
-    return _REQUEST_PREFIX.sub("", message, count=1)
-
-
-def _thrown_message(message: str) -> str:
-    """The text the function threw: no request-id prefix, no `Uncaught X: `, no stack frames."""
-    body = _strip_wrapping(message)
+def _thrown(message: str) -> tuple[str | None, str]:
+    """(error name, text) a function threw; a production-redacted message is kept whole."""
+    body = error_text.strip_server_error(message)
     if not body.strip():
-        return message  # production redaction: keep what there is (the request id helps support)
-    body = _UNCAUGHT.sub("", body, count=1)
-    lines = body.split("\n")
-    while lines and (not lines[-1].strip() or _FRAME.match(lines[-1])):
-        lines.pop()
-    return "\n".join(lines)
-
-
-def validation_path(text: str) -> str:
-    """The field path a Convex ArgumentValidationError text names (`.participants`, `.name`).
-
-    For a missing or extra field Convex's `Path:` is the enclosing object's; the field itself
-    is appended, as the local validators do.
-    """
-    match = _PATH_LINE.search(text)
-    base = match.group(1) if match else ""
-    for pattern in (_MISSING, _EXTRA):
-        found = pattern.search(text)
-        if found:
-            return f"{base}.{found.group(1)}"
-    return base
+        return None, message  # the request id helps support
+    return error_text.thrown(body)
 
 
 def error_from_envelope(path: str, body: dict[str, Any]) -> CortexError:
@@ -143,22 +113,21 @@ def error_from_envelope(path: str, body: dict[str, Any]) -> CortexError:
         message = "Server Error"
     if "errorData" in body:
         data = normalize(body["errorData"])
-        thrown = _strip_wrapping(message)
-        if thrown.strip():
-            text = _thrown_message(message)
+        if error_text.strip_server_error(message).strip():
+            text = _thrown(message)[1]
         else:  # redacted: the data is the contract
             text = data if isinstance(data, str) else json.dumps(data)
         return FunctionError(text, data=data, has_data=True)
-    body_text = _strip_wrapping(message)
-    marker = "ArgumentValidationError: "
-    if body_text.startswith(marker) or f"\n{marker}" in body_text:
-        text = body_text.split(marker, 1)[1].rstrip("\n")
-        return ArgumentValidationError(text, path=validation_path(text))
-    if "Could not find public function" in body_text:
+    body_text = error_text.strip_server_error(message)
+    validation = error_text.argument_validation_text(body_text)
+    if validation is not None:
+        return ArgumentValidationError(validation, path=error_text.validation_path(validation))
+    if error_text.is_function_not_found(body_text):
         return FunctionNotFoundError(path)
-    if body_text.startswith("Trying to execute ") and ", but it is defined as " in body_text:
+    if body_text.startswith("Trying to execute ") and error_text.wrong_kind_parts(body_text):
         return WrongKindError(body_text.strip().split("\n", 1)[0])
-    return FunctionError(_thrown_message(message))
+    name, text = _thrown(message)
+    return FunctionError(text, js_name=name or "Error")
 
 
 def _request_error(response: httpx.Response) -> CortexError:

@@ -13,7 +13,7 @@ import pkgutil
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from cortex_mcp.contract.validators import ObjectValidator, Validator, check_args, v
+from cortex_mcp.contract.validators import IdTable, ObjectValidator, Validator, check_args, v
 
 Kind = Literal["query", "mutation", "action"]
 
@@ -41,8 +41,9 @@ class Function:
     def read_only(self) -> bool:
         return self.kind == "query"
 
-    def validate(self, args: Any) -> None:
-        check_args(self.args, args)
+    def validate(self, args: Any, id_table: IdTable | None = None) -> None:
+        """Check `args` against the validator; ids are checked against `id_table` when given."""
+        check_args(self.args, args, id_table)
 
 
 def query(path: str, args: dict[str, Validator], summary: str, **kw: Any) -> Function:

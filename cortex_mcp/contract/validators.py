@@ -1,56 +1,28 @@
 """Convex-style validators (`v.string()`, `v.object({...})`, ...) in Python.
 
-One vocabulary serves three jobs: the strict argument models of the catalog, the table
-schemas the embedded store enforces on every write, and the JSON Schema of generated tools.
-Error texts follow Convex's ArgumentValidationError wording (spec/convex-http-api.md), so the
-embedded backend, the wire server and the adapter all report a mismatch the same way.
+One vocabulary serves three jobs: the strict argument validators of the catalog (checked by every
+backend before a call), the table schemas the embedded store enforces on every write, and the
+typed inputs of generated tools (toolsets/generated.py reads the classes below). A mismatch raises
+ArgumentValidationError with Convex's wording (contract/error_text.py), so the embedded backend,
+the wire server and the adapter all report it the same way.
+
+Document ids (`v.id("table")`) are opaque strings to a client: only the backend that made an id
+knows its format. A check therefore takes `id_table`, the backend's "which table is this id
+from" (the embedded backend passes `ids.table_of_id`); without it any non-empty string is an id,
+and the Convex deployment checks it itself.
 """
 
 from __future__ import annotations
 
-import json
-import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeGuard
 
+from cortex_mcp.contract import error_text
 from cortex_mcp.errors import ArgumentValidationError
 
-
-def render_value(value: Any) -> str:
-    """Print a value the way Convex's validation messages do (Rust-style)."""
-    if value is None:
-        return "null"
-    if value is True:
-        return "true"
-    if value is False:
-        return "false"
-    if isinstance(value, (int, float)):
-        f = float(value)
-        if math.isnan(f):
-            return "NaN"
-        if math.isinf(f):
-            return "inf" if f > 0 else "-inf"
-        if f.is_integer() and abs(f) < 1e16:
-            return f"{f:.1f}"
-        return repr(f).replace("e+", "e")
-    if isinstance(value, str):
-        return json.dumps(value, ensure_ascii=False)
-    if isinstance(value, list):
-        return "[" + ", ".join(render_value(v) for v in value) + "]"
-    if isinstance(value, dict):
-        return "{" + ", ".join(f"{k}: {render_value(value[k])}" for k in sorted(value)) + "}"
-    return repr(value)
-
-
-def _ctx(path: str) -> str:
-    return f"\nPath: {path}" if path else ""
-
-
-def _mismatch(value: Any, validator: Validator, path: str) -> ArgumentValidationError:
-    return ArgumentValidationError(
-        f"Value does not match validator.{_ctx(path)}\nValue: {render_value(value)}\nValidator: {validator.render()}",
-        path=path,
-    )
+# The table an id belongs to, or None when it is not an id of this backend's format.
+IdTable = Callable[[str], str | None]
 
 
 def is_number(value: Any) -> TypeGuard[int | float]:
@@ -58,194 +30,153 @@ def is_number(value: Any) -> TypeGuard[int | float]:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
+def _mismatch(value: Any, validator: Validator, path: str) -> ArgumentValidationError:
+    return ArgumentValidationError(error_text.value_mismatch(value, validator.render(), path), path=path)
+
+
 class Validator:
-    """Base class: `check(value, path)` raises ArgumentValidationError on mismatch."""
+    """Base class: `check(value, path, id_table)` raises ArgumentValidationError on mismatch."""
 
     description: str = ""
 
-    def check(self, value: Any, path: str = "") -> None:  # pragma: no cover - abstract
+    def check(self, value: Any, path: str = "", id_table: IdTable | None = None) -> None:  # pragma: no cover
         raise NotImplementedError
 
     def render(self) -> str:  # pragma: no cover - abstract
         raise NotImplementedError
 
-    def json_schema(self) -> dict[str, Any]:  # pragma: no cover - abstract
-        raise NotImplementedError
-
     def describe(self, text: str) -> Validator:
-        """Attach a human description (used in generated tool schemas)."""
+        """Attach a human description (used in generated tool schemas). It sets it in place, so a
+        validator shared between fields must be built fresh per field."""
         self.description = text
         return self
 
-    def _with_desc(self, schema: dict[str, Any]) -> dict[str, Any]:
-        if self.description:
-            schema["description"] = self.description
-        return schema
 
-
-class _String(Validator):
-    def check(self, value: Any, path: str = "") -> None:
+class StringValidator(Validator):
+    def check(self, value: Any, path: str = "", id_table: IdTable | None = None) -> None:
         if not isinstance(value, str):
             raise _mismatch(value, self, path)
 
     def render(self) -> str:
         return "v.string()"
 
-    def json_schema(self) -> dict[str, Any]:
-        return self._with_desc({"type": "string"})
 
-
-class _Number(Validator):
-    def check(self, value: Any, path: str = "") -> None:
+class NumberValidator(Validator):
+    def check(self, value: Any, path: str = "", id_table: IdTable | None = None) -> None:
         if not is_number(value):
             raise _mismatch(value, self, path)
 
     def render(self) -> str:
         return "v.float64()"
 
-    def json_schema(self) -> dict[str, Any]:
-        return self._with_desc({"type": "number"})
 
-
-class _Boolean(Validator):
-    def check(self, value: Any, path: str = "") -> None:
+class BooleanValidator(Validator):
+    def check(self, value: Any, path: str = "", id_table: IdTable | None = None) -> None:
         if not isinstance(value, bool):
             raise _mismatch(value, self, path)
 
     def render(self) -> str:
         return "v.boolean()"
 
-    def json_schema(self) -> dict[str, Any]:
-        return self._with_desc({"type": "boolean"})
 
-
-class _Null(Validator):
-    def check(self, value: Any, path: str = "") -> None:
+class NullValidator(Validator):
+    def check(self, value: Any, path: str = "", id_table: IdTable | None = None) -> None:
         if value is not None:
             raise _mismatch(value, self, path)
 
     def render(self) -> str:
         return "v.null()"
 
-    def json_schema(self) -> dict[str, Any]:
-        return self._with_desc({"type": "null"})
 
-
-class _Any(Validator):
-    def check(self, value: Any, path: str = "") -> None:
+class AnyValidator(Validator):
+    def check(self, value: Any, path: str = "", id_table: IdTable | None = None) -> None:
         return None
 
     def render(self) -> str:
         return "v.any()"
 
-    def json_schema(self) -> dict[str, Any]:
-        return self._with_desc({})
-
 
 @dataclass
-class _Literal(Validator):
+class LiteralValidator(Validator):
     value: Any
 
-    def check(self, value: Any, path: str = "") -> None:
+    def check(self, value: Any, path: str = "", id_table: IdTable | None = None) -> None:
         same_type = type(value) is type(self.value) or (is_number(value) and is_number(self.value))
         if not (same_type and value == self.value):
-            raise ArgumentValidationError(
-                f"`{render_value(value)}` does not match literal validator `{self.render()}`.{_ctx(path)}",
-                path=path,
-            )
+            raise ArgumentValidationError(error_text.literal_mismatch(value, self.render(), path), path=path)
 
     def render(self) -> str:
-        return f"v.literal({render_value(self.value)})"
-
-    def json_schema(self) -> dict[str, Any]:
-        return self._with_desc({"const": self.value})
+        return f"v.literal({error_text.render_value(self.value)})"
 
 
 @dataclass
-class _Id(Validator):
+class IdValidator(Validator):
     table: str
 
-    def check(self, value: Any, path: str = "") -> None:
-        if not isinstance(value, str):
+    def check(self, value: Any, path: str = "", id_table: IdTable | None = None) -> None:
+        if not isinstance(value, str) or not value:
             raise _mismatch(value, self, path)
-        from cortex_mcp.ids import table_of_id  # local: ids depends on nothing but stays optional here
-
-        actual = table_of_id(value)
+        if id_table is None:
+            return  # opaque: the backend that made the id checks it
+        actual = id_table(value)
         if actual is None:
             raise _mismatch(value, self, path)
         if actual != self.table:
-            raise ArgumentValidationError(
-                f'Found ID "{value}" from table `{actual}`, which does not match the table name in '
-                f'validator `v.id("{self.table}")`.{_ctx(path)}',
-                path=path,
-            )
+            raise ArgumentValidationError(error_text.id_table_mismatch(value, actual, self.table, path), path=path)
 
     def render(self) -> str:
         return f'v.id("{self.table}")'
 
-    def json_schema(self) -> dict[str, Any]:
-        return self._with_desc({"type": "string", "description": self.description or f"document id ({self.table})"})
-
 
 @dataclass
-class _Array(Validator):
+class ArrayValidator(Validator):
     item: Validator
 
-    def check(self, value: Any, path: str = "") -> None:
+    def check(self, value: Any, path: str = "", id_table: IdTable | None = None) -> None:
         if not isinstance(value, list):
             raise _mismatch(value, self, path)
         for i, element in enumerate(value):
-            self.item.check(element, f"{path}[{i}]")
+            self.item.check(element, f"{path}[{i}]", id_table)
 
     def render(self) -> str:
         return f"v.array({self.item.render()})"
 
-    def json_schema(self) -> dict[str, Any]:
-        return self._with_desc({"type": "array", "items": self.item.json_schema()})
-
 
 @dataclass
-class _Record(Validator):
+class RecordValidator(Validator):
     key: Validator
     value: Validator
 
-    def check(self, value: Any, path: str = "") -> None:
+    def check(self, value: Any, path: str = "", id_table: IdTable | None = None) -> None:
         if not isinstance(value, dict):
             raise _mismatch(value, self, path)
         for k, item in value.items():
-            self.key.check(k, f"{path}.keys()")
-            self.value.check(item, f"{path}.values()")
+            self.key.check(k, f"{path}.keys()", id_table)
+            self.value.check(item, f"{path}.values()", id_table)
 
     def render(self) -> str:
         return f"v.record({self.key.render()}, {self.value.render()})"
 
-    def json_schema(self) -> dict[str, Any]:
-        return self._with_desc({"type": "object", "additionalProperties": self.value.json_schema()})
-
 
 @dataclass
-class Optional_(Validator):
+class OptionalValidator(Validator):
+    """An object field that may be absent (present, it must match `inner`; null is not absent)."""
+
     inner: Validator
 
-    def check(self, value: Any, path: str = "") -> None:
-        self.inner.check(value, path)
+    def check(self, value: Any, path: str = "", id_table: IdTable | None = None) -> None:
+        self.inner.check(value, path, id_table)
 
     def render(self) -> str:
         return f"v.optional({self.inner.render()})"
 
-    def json_schema(self) -> dict[str, Any]:
-        schema = self.inner.json_schema()
-        if self.description:
-            schema["description"] = self.description
-        return schema
-
 
 @dataclass
-class _Object(Validator):
+class ObjectValidator(Validator):
     fields: dict[str, Validator] = field(default_factory=dict)
 
     def required(self) -> list[str]:
-        return [name for name, val in self.fields.items() if not isinstance(val, Optional_)]
+        return [name for name, val in self.fields.items() if not isinstance(val, OptionalValidator)]
 
     def _in_byte_order(self) -> list[tuple[str, Validator]]:
         # Cached: a bulk import checks thousands of records against one validator.
@@ -254,75 +185,53 @@ class _Object(Validator):
             cached = self.__dict__["_order"] = sorted(self.fields.items())
         return cached
 
-    def check(self, value: Any, path: str = "") -> None:
+    def check(self, value: Any, path: str = "", id_table: IdTable | None = None) -> None:
         if not isinstance(value, dict):
             raise _mismatch(value, self, path)
         # Convex visits declared fields in byte order, then reports extra fields.
         for name, validator in self._in_byte_order():
             if name in value:
-                validator.check(value[name], f"{path}.{name}")
-            elif not isinstance(validator, Optional_):
+                validator.check(value[name], f"{path}.{name}", id_table)
+            elif not isinstance(validator, OptionalValidator):
                 raise ArgumentValidationError(
-                    f"Object is missing the required field `{name}`. Consider wrapping the field validator in "
-                    f"`v.optional(...)` if this is expected.{_ctx(path)}\nObject: {render_value(value)}\n"
-                    f"Validator: {self.render()}",
-                    path=f"{path}.{name}",
+                    error_text.missing_field(name, value, self.render(), path), path=f"{path}.{name}"
                 )
-        for name in sorted(value.keys() - self.fields.keys()):
-            if name not in self.fields:
-                raise ArgumentValidationError(
-                    f"Object contains extra field `{name}` that is not in the validator.{_ctx(path)}\n"
-                    f"Object: {render_value(value)}\nValidator: {self.render()}",
-                    path=f"{path}.{name}",
-                )
+        extra = sorted(value.keys() - self.fields.keys())
+        if extra:
+            name = extra[0]
+            text = error_text.extra_field(name, value, self.render(), path)
+            raise ArgumentValidationError(text, path=f"{path}.{name}")
 
     def render(self) -> str:
         inner = ", ".join(f"{k}: {self.fields[k].render()}" for k in sorted(self.fields))
         return f"v.object({{{inner}}})"
 
-    def json_schema(self) -> dict[str, Any]:
-        schema: dict[str, Any] = {
-            "type": "object",
-            "properties": {name: val.json_schema() for name, val in self.fields.items()},
-            "additionalProperties": False,
-        }
-        required = self.required()
-        if required:
-            schema["required"] = required
-        return self._with_desc(schema)
-
 
 @dataclass
-class _Union(Validator):
+class UnionValidator(Validator):
     members: tuple[Validator, ...]
 
-    def check(self, value: Any, path: str = "") -> None:
+    def check(self, value: Any, path: str = "", id_table: IdTable | None = None) -> None:
         for member in self.members:  # fast path for enums: no error built per member tried
-            if isinstance(member, _Literal) and type(member.value) is type(value) and member.value == value:
+            if isinstance(member, LiteralValidator) and type(member.value) is type(value) and member.value == value:
                 return
         for member in self.members:
             try:
-                member.check(value, path)
+                member.check(value, path, id_table)
                 return
             except ArgumentValidationError:
                 continue
         if len(self.members) == 1:
-            self.members[0].check(value, path)
+            self.members[0].check(value, path, id_table)
         raise _mismatch(value, self, path)
 
     def render(self) -> str:
         return f"v.union({', '.join(m.render() for m in self.members)})"
 
     def literal_values(self) -> list[Any] | None:
-        if all(isinstance(m, _Literal) for m in self.members):
+        if all(isinstance(m, LiteralValidator) for m in self.members):
             return [m.value for m in self.members]  # type: ignore[attr-defined]
         return None
-
-    def json_schema(self) -> dict[str, Any]:
-        values = self.literal_values()
-        if values is not None and all(isinstance(x, str) for x in values):
-            return self._with_desc({"type": "string", "enum": values})
-        return self._with_desc({"anyOf": [m.json_schema() for m in self.members]})
 
 
 class v:  # noqa: N801 - mirrors Convex's `v` namespace on purpose
@@ -330,76 +239,71 @@ class v:  # noqa: N801 - mirrors Convex's `v` namespace on purpose
 
     @staticmethod
     def string() -> Validator:
-        return _String()
+        return StringValidator()
 
     @staticmethod
     def number() -> Validator:
-        return _Number()
+        return NumberValidator()
 
     float64 = number
 
     @staticmethod
     def boolean() -> Validator:
-        return _Boolean()
+        return BooleanValidator()
 
     @staticmethod
     def null() -> Validator:
-        return _Null()
+        return NullValidator()
 
     @staticmethod
     def any() -> Validator:
-        return _Any()
+        return AnyValidator()
 
     @staticmethod
     def literal(value: Any) -> Validator:
-        return _Literal(value)
+        return LiteralValidator(value)
 
     @staticmethod
     def id(table: str) -> Validator:
-        return _Id(table)
+        return IdValidator(table)
 
     @staticmethod
     def array(item: Validator) -> Validator:
-        return _Array(item)
+        return ArrayValidator(item)
 
     @staticmethod
     def record(key: Validator, value: Validator) -> Validator:
-        return _Record(key, value)
+        return RecordValidator(key, value)
 
     @staticmethod
-    def object(fields: dict[str, Validator] | None = None, /, **kw: Validator) -> _Object:
-        return _Object({**(fields or {}), **kw})
+    def object(fields: dict[str, Validator] | None = None, /, **kw: Validator) -> ObjectValidator:
+        return ObjectValidator({**(fields or {}), **kw})
 
     @staticmethod
-    def optional(inner: Validator) -> Optional_:
-        return Optional_(inner)
+    def optional(inner: Validator) -> OptionalValidator:
+        return OptionalValidator(inner)
 
     @staticmethod
     def union(*members: Validator) -> Validator:
-        return _Union(tuple(members))
+        return UnionValidator(tuple(members))
 
     @staticmethod
     def enum(*values: str) -> Validator:
         """Shorthand for `v.union(v.literal(a), v.literal(b), ...)`."""
-        return _Union(tuple(_Literal(x) for x in values))
+        return UnionValidator(tuple(LiteralValidator(x) for x in values))
 
 
-def check_args(validator: _Object, args: Any) -> None:
+def check_args(validator: ObjectValidator, args: Any, id_table: IdTable | None = None) -> None:
     """Validate a function's whole argument object, Convex style."""
     if not isinstance(args, dict):
-        raise ArgumentValidationError(
-            f"Expected to receive an object as the function's argument. Instead received: {render_value(args)}"
-        )
-    validator.check(args, "")
+        raise ArgumentValidationError(error_text.not_an_object(args))
+    validator.check(args, "", id_table)
 
 
 def enum_values(validator: Validator) -> list[Any] | None:
     """The accepted literals of an enum validator (unwrapping optional), else None."""
-    if isinstance(validator, Optional_):
+    if isinstance(validator, OptionalValidator):
         validator = validator.inner
-    if isinstance(validator, _Union):
+    if isinstance(validator, UnionValidator):
         return validator.literal_values()
     return None
-
-
-ObjectValidator = _Object

@@ -24,6 +24,7 @@ from pydantic import ConfigDict
 
 from cortex_mcp.backends.base import Backend
 from cortex_mcp.config import Config
+from cortex_mcp.contract import error_text
 from cortex_mcp.errors import ArgumentValidationError, CortexError
 from cortex_mcp.toolsets.lazy import LazyTool, SchemaCache, cache_file, settings_fingerprint, tool_key
 
@@ -88,7 +89,7 @@ def describe_error(exc: CortexError) -> str:
     """`CODE: message (field: x). Next: hint` — what an agent needs to correct the call."""
     message = exc.message.strip()
     if isinstance(exc, ArgumentValidationError):
-        message = message.replace("\n", " ").replace("ArgumentValidationError: ", "")
+        message = error_text.one_line(message).replace(error_text.ARGUMENT_VALIDATION, "")
     text = message if message == exc.code else f"{exc.code}: {message}"
     field = exc.field or ("limit" if "`take`" in message else None)  # Convex's take() names no field
     if field:

@@ -76,35 +76,35 @@ def tool_name(fn: Function) -> str:
 
 def python_type(validator: val.Validator, name: str) -> Any:
     """The pydantic type that accepts exactly what the validator accepts."""
-    if isinstance(validator, val.Optional_):
+    if isinstance(validator, val.OptionalValidator):
         return python_type(validator.inner, name)
-    if isinstance(validator, val._String) or isinstance(validator, val._Id):
+    if isinstance(validator, (val.StringValidator, val.IdValidator)):
         return StrictStr
-    if isinstance(validator, val._Number):
+    if isinstance(validator, val.NumberValidator):
         return Number
-    if isinstance(validator, val._Boolean):
+    if isinstance(validator, val.BooleanValidator):
         return StrictBool
-    if isinstance(validator, val._Null):
+    if isinstance(validator, val.NullValidator):
         return None
-    if isinstance(validator, val._Any):
+    if isinstance(validator, val.AnyValidator):
         return Any
-    if isinstance(validator, val._Literal):
+    if isinstance(validator, val.LiteralValidator):
         return Literal[validator.value]  # type: ignore[valid-type]
-    if isinstance(validator, val._Union):
+    if isinstance(validator, val.UnionValidator):
         literals = validator.literal_values()
         if literals is not None:
             return Literal[tuple(literals)]  # type: ignore[valid-type]
         return Union[tuple(python_type(m, name) for m in validator.members)]  # type: ignore[return-value]
-    if isinstance(validator, val._Array):
+    if isinstance(validator, val.ArrayValidator):
         return list[python_type(validator.item, name)]  # type: ignore[misc]
-    if isinstance(validator, val._Record):
+    if isinstance(validator, val.RecordValidator):
         return dict[str, python_type(validator.value, name)]  # type: ignore[misc]
-    if isinstance(validator, val._Object):
+    if isinstance(validator, val.ObjectValidator):
         fields: dict[str, Any] = {}
         for field_name, inner in validator.fields.items():
             t = python_type(inner, f"{name}_{field_name}")
             info = Field(description=inner.description or None)
-            if isinstance(inner, val.Optional_):
+            if isinstance(inner, val.OptionalValidator):
                 fields[field_name] = (Annotated[t | None, info], None)
             else:
                 fields[field_name] = (Annotated[t, info], ...)
@@ -132,7 +132,7 @@ def _config_defaults(registrar: Registrar, fn: Function) -> dict[str, str]:
     for arg, validator in fn.args.fields.items():
         # Never default the target of a destructive call: deleting must name what it deletes.
         config_default = None if fn.destructive or arg not in CONFIG_DEFAULTS else getattr(config, CONFIG_DEFAULTS[arg])
-        if config_default is not None and not isinstance(validator, val.Optional_):
+        if config_default is not None and not isinstance(validator, val.OptionalValidator):
             defaults[arg] = config_default
     return defaults
 
@@ -140,10 +140,10 @@ def _config_defaults(registrar: Registrar, fn: Function) -> dict[str, str]:
 def _signature(fn: Function, defaults: dict[str, str]) -> inspect.Signature:
     """The tool function's typed signature (pydantic types built from the validators)."""
     parameters = []
-    for arg, validator in sorted(fn.args.fields.items(), key=lambda kv: isinstance(kv[1], val.Optional_)):
+    for arg, validator in sorted(fn.args.fields.items(), key=lambda kv: isinstance(kv[1], val.OptionalValidator)):
         t = python_type(validator, f"{tool_name(fn)}_{arg}")
         description = validator.description or arg
-        required = not isinstance(validator, val.Optional_) and arg not in defaults
+        required = not isinstance(validator, val.OptionalValidator) and arg not in defaults
         if arg in defaults:
             description += f" (default: {defaults[arg]})"
         # A Python keyword (e.g. `from`) becomes `from_` with the wire name as its alias.

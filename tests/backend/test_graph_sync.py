@@ -168,6 +168,13 @@ async def test_mark_synced_missing_and_bad_ids(backend):
     assert rows(backend) == []
 
 
+async def test_an_id_in_another_deployments_format_is_refused_by_this_one(backend):
+    # The adapter sends it (ids are opaque to a client); the embedded backend checks its own format.
+    with pytest.raises(ArgumentValidationError) as err:
+        await call(backend, "graphSync:markSynced", {"id": "jd7f8a9c0b1e2d3f4a5b6c7d8e9f0a1b"})
+    assert err.value.field == "id" and 'Validator: v.id("graphSyncQueue")' in err.value.message
+
+
 async def test_mark_failed_counts_and_gives_up_after_three(backend):
     doc_id = await queue(backend, "m1")
     for attempt in (1, 2):

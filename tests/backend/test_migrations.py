@@ -63,7 +63,8 @@ def test_a_new_file_records_every_step_and_the_layout(tmp_path):
     assert recorded[LAYOUT][1] == store_module._layout_checksum()
     assert all(checksum is None for name, (_, checksum) in recorded.items() if name != LAYOUT)
     conn = sqlite3.connect(db)
-    assert conn.execute("SELECT value FROM _meta WHERE key = 'schema_version'").fetchone() == ("3",)  # older builds refuse
+    # builds from before named steps refuse a file above version 2
+    assert conn.execute("SELECT value FROM _meta WHERE key = 'schema_version'").fetchone() == ("3",)
     conn.close()
 
     open_backend(db).store.close()  # reopening an up-to-date file changes nothing
@@ -79,8 +80,9 @@ def test_a_schema_2_file_is_upgraded_to_the_layout_of_a_new_file(tmp_path):
         assert [h["content"] for h in hits] == ["the tortoise is named Sheldon"]
         near = b.call_sync("query", "memories:search", {"memorySpaceId": "s", "query": "x", "embedding": [0.0, 1.0]})
         assert near[0]["content"] == "ana likes green tea" and near[0]["_score"] == pytest.approx(1.0)
-        b.call_sync("mutation", "memories:store", {"memorySpaceId": "s", "content": "written after the upgrade",
-                                                   "contentType": "raw", "sourceType": "tool", "importance": 1, "tags": []})
+        written = {"memorySpaceId": "s", "content": "written after the upgrade", "contentType": "raw",
+                   "sourceType": "tool", "importance": 1, "tags": []}
+        b.call_sync("mutation", "memories:store", written)
     finally:
         b.store.close()
     assert set(records(db)) == {*STEP_NAMES, LAYOUT}
@@ -117,7 +119,8 @@ def test_steps_run_in_order_once_each(tmp_path, monkeypatch):
     db = tmp_path / "order.db"
     open_backend(db).store.close()
     ran: list[str] = []
-    later = [Step("9001-first", lambda conn: ran.append("first")), Step("9002-second", lambda conn: ran.append("second"))]
+    later = [Step("9001-first", lambda conn: ran.append("first")),
+             Step("9002-second", lambda conn: ran.append("second"))]
     monkeypatch.setattr(store_module, "MIGRATIONS", [*store_module.MIGRATIONS, *later])
     open_backend(db).store.close()
     open_backend(db).store.close()
@@ -140,7 +143,8 @@ def test_a_failing_step_leaves_the_file_as_it_was_and_the_open_fails(tmp_path, m
         open_backend(db)
     assert dump(db) == before
 
-    monkeypatch.setattr(store_module, "MIGRATIONS", [*store_module.MIGRATIONS[:-1], Step("9001-broken", lambda conn: None)])
+    fixed = [*store_module.MIGRATIONS[:-1], Step("9001-broken", lambda conn: None)]
+    monkeypatch.setattr(store_module, "MIGRATIONS", fixed)
     b = open_backend(db)
     try:
         assert b.call_sync("query", "memories:count", {"memorySpaceId": "s"}) == 3

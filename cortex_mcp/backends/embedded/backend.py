@@ -12,6 +12,7 @@ from cortex_mcp.backends.embedded.handlers import load_handlers
 from cortex_mcp.backends.embedded.store import Store, Tx
 from cortex_mcp.contract.catalog import get_function
 from cortex_mcp.errors import FunctionNotFoundError
+from cortex_mcp.ids import table_of_id
 
 
 def _copy(value: Any) -> Any:
@@ -38,7 +39,7 @@ class EmbeddedBackend(KindDispatch):
         handler = self.handlers.get(path)
         if handler is None:
             raise FunctionNotFoundError(path)
-        check_call(kind, path, args)
+        check_call(kind, path, args, table_of_id)  # ids here are ours: their table is checked
         args = _copy(args)  # handlers may keep or mutate what they are given
         return self.store.run(kind != "query", lambda tx: handler(tx, args))
 

@@ -54,7 +54,9 @@ class Transactions(Protocol):
     def transaction(self, writable: bool) -> AbstractContextManager[sqlite3.Connection]: ...
 
 
-def migrate(store: Transactions, steps: Sequence[Step], sync: Callable[[sqlite3.Connection], None], layout: str) -> None:
+def migrate(
+    store: Transactions, steps: Sequence[Step], sync: Callable[[sqlite3.Connection], None], layout: str
+) -> None:
     """Bring the store's file to the current layout: `sync(conn)` creates what is missing from the
     layout whose checksum is `layout`; `steps` transform what older versions wrote."""
     names = [step.name for step in steps]
@@ -84,7 +86,9 @@ def migrate(store: Transactions, steps: Sequence[Step], sync: Callable[[sqlite3.
             try:
                 step.apply(conn)
             except Exception as exc:
-                raise MigrationError(f"migration {step.name} failed on {store.path} (file left unchanged): {exc}") from exc
+                raise MigrationError(
+                    f"migration {step.name} failed on {store.path} (file left unchanged): {exc}"
+                ) from exc
             _record(conn, step.name)
     with store.transaction(writable=True) as conn:
         _bookkeeping(conn)
@@ -95,7 +99,9 @@ def migrate(store: Transactions, steps: Sequence[Step], sync: Callable[[sqlite3.
 
 def _bookkeeping(conn: sqlite3.Connection) -> None:
     conn.execute("CREATE TABLE IF NOT EXISTS _meta (key TEXT PRIMARY KEY, value TEXT)")
-    conn.execute("CREATE TABLE IF NOT EXISTS _migrations (name TEXT PRIMARY KEY, applied_at INTEGER NOT NULL, checksum TEXT)")
+    conn.execute(
+        "CREATE TABLE IF NOT EXISTS _migrations (name TEXT PRIMARY KEY, applied_at INTEGER NOT NULL, checksum TEXT)"
+    )
     conn.execute("INSERT OR REPLACE INTO _meta(key, value) VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
 
 
@@ -116,7 +122,9 @@ def _is_current(conn: sqlite3.Connection, names: list[str], layout: str) -> bool
 
 
 def _refuse_newer(conn: sqlite3.Connection, names: list[str], path: str) -> None:
-    row = conn.execute("SELECT value FROM _meta WHERE key = 'schema_version'").fetchone() if _has_table(conn, "_meta") else None
+    row = None
+    if _has_table(conn, "_meta"):
+        row = conn.execute("SELECT value FROM _meta WHERE key = 'schema_version'").fetchone()
     if row is not None and int(row[0]) > SCHEMA_VERSION:
         raise NewerDatabaseError(f"{path} was written by a newer cortex-mcp (schema {row[0]}); upgrade cortex-mcp")
     unknown = sorted(set(_applied(conn)) - {*names, LAYOUT})

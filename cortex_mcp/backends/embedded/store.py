@@ -32,7 +32,7 @@ from typing import Any
 from cortex_mcp.backends.embedded.migrations import LAYOUT, Step, migrate
 from cortex_mcp.backends.embedded.schema import TABLES, SameAs, Table
 from cortex_mcp.contract.validators import is_number
-from cortex_mcp.errors import ArgumentValidationError, plain_error
+from cortex_mcp.errors import ArgumentValidationError, plain_error, type_error
 from cortex_mcp.ids import new_document_id, table_of_id
 
 log = logging.getLogger(__name__)
@@ -159,9 +159,10 @@ def _sql_limit(n: int) -> int:
     return min(int(n), 2**62)
 
 
-def _take_limit(n: Any) -> int:
+def take_limit(n: Any) -> int:
+    """`n` as `.take(n)` accepts it; otherwise the TypeError Convex's query API throws."""
     if not is_number(n) or n < 0 or float(n) != int(n):
-        raise plain_error("Arg 1 `n` to `take` must be a non-negative integer")
+        raise type_error("Arg 1 `n` to `take` must be a non-negative integer")
     return int(n)
 
 
@@ -243,7 +244,7 @@ class Query:
         return list(self)
 
     def take(self, n: Any) -> list[dict]:
-        limit = _take_limit(n)
+        limit = take_limit(n)
         if limit == 0:
             return []
         if not self._filters:
@@ -343,7 +344,7 @@ class Tx:
             if key.startswith("_"):
                 raise plain_error(f"Field name {key} starts with a reserved character '_'")
         try:
-            TABLES[table].fields.check(doc)
+            TABLES[table].fields.check(doc, "", table_of_id)
         except ArgumentValidationError as exc:
             detail = exc.message.replace("Value does not match validator.", "").strip()
             raise plain_error(

@@ -25,6 +25,7 @@ from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from cortex_mcp.backends.embedded.backend import EmbeddedBackend
+from cortex_mcp.contract import error_text
 from cortex_mcp.contract.catalog import get_function
 from cortex_mcp.errors import ArgumentValidationError, FunctionError, FunctionNotFoundError, WrongKindError
 
@@ -104,7 +105,7 @@ def _request_id() -> str:
 
 
 def _server_error(text: str) -> str:
-    return f"[Request ID: {_request_id()}] Server Error\n{text}"
+    return error_text.server_error(text, _request_id())
 
 
 # --------------------------------------------------------------------------- dispatch
@@ -233,19 +234,19 @@ class WireApp:
             value = self.backend.call_sync(kind or fn.kind, path, args)
             return {"status": "success", "value": export_value(value, fmt)}
         except FunctionNotFoundError:
-            return self._error(f"Could not find public function for '{raw_path}'.")
+            return self._error(error_text.function_not_found(raw_path))
         except WrongKindError as err:
             return self._error(err.message)
         except ArgumentValidationError as err:
-            return self._error(f"ArgumentValidationError: {err.message}\n\n")
+            return self._error(error_text.argument_validation(err.message))
         except FunctionError as err:
+            text = error_text.uncaught(err.js_name, err.message)
             if err.has_data:
-                data = export_value(err.data, fmt)
-                return self._error(f"Uncaught ConvexError: {err.message}", data=data, has_data=True)
-            return self._error(f"Uncaught Error: {err.message}")
+                return self._error(text, data=export_value(err.data, fmt), has_data=True)
+            return self._error(text)
         except Exception as err:  # a handler bug: Convex reports an uncaught JS error the same way
             log.exception("%s %s raised", kind or "run", path)
-            return self._error(f"Uncaught {type(err).__name__}: {err}")
+            return self._error(error_text.uncaught(type(err).__name__, str(err)))
 
     @staticmethod
     def _error(text: str, *, data: Any = None, has_data: bool = False) -> dict[str, Any]:

@@ -16,7 +16,7 @@ from typing import Any
 from cortex_mcp.backends.embedded.handlers import handler
 from cortex_mcp.backends.embedded.js import js_slice, js_spread, js_trim, truthy, utf16_key
 from cortex_mcp.backends.embedded.store import Tx
-from cortex_mcp.errors import convex_error, plain_error
+from cortex_mcp.errors import convex_error, plain_error, type_error
 from cortex_mcp.ids import rand
 
 MAX_MESSAGE_BYTES = 102_400
@@ -52,7 +52,7 @@ def _extra_tags(metadata: Any) -> list:
         return [tags]  # deviation: upstream spreads a string into one tag per character
     if isinstance(tags, list):
         return list(tags)
-    raise plain_error("TypeError: metadata.tags is not iterable")
+    raise type_error("metadata.tags is not iterable")
 
 
 def conversation_id(a: str, b: str) -> str:

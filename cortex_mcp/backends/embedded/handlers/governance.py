@@ -16,7 +16,7 @@ from typing import Any
 from cortex_mcp.backends.embedded.handlers import handler
 from cortex_mcp.backends.embedded.js import js_spread, truthy
 from cortex_mcp.backends.embedded.store import Query, Tx
-from cortex_mcp.errors import convex_error, plain_error
+from cortex_mcp.errors import convex_error, type_error
 
 DAY_MS = 24 * 60 * 60 * 1000
 _PERIODS = {"7d": 7 * DAY_MS, "30d": 30 * DAY_MS, "90d": 90 * DAY_MS, "1y": 365 * DAY_MS}
@@ -158,7 +158,7 @@ def _scope_key(value: Any) -> str | None:
 def set_policy(tx: Tx, args: dict) -> Any:
     policy = args["policy"]
     if policy is None:
-        raise plain_error("TypeError: Cannot read properties of null (reading 'organizationId')")
+        raise type_error("Cannot read properties of null (reading 'organizationId')")
     scope = {k: policy[k] for k in ("organizationId", "memorySpaceId") if isinstance(policy, dict) and k in policy}
     org = scope.get("organizationId")
     space = scope.get("memorySpaceId")

@@ -20,9 +20,8 @@ from typing import Any
 
 from cortex_mcp.backends.embedded.handlers import handler
 from cortex_mcp.backends.embedded.js import js_iso, js_number, js_slice, js_stringify, or_default, truthy, utf16_len
-from cortex_mcp.backends.embedded.store import REMOVE, Tx
-from cortex_mcp.contract.validators import is_number
-from cortex_mcp.errors import convex_error, plain_error
+from cortex_mcp.backends.embedded.store import REMOVE, Tx, take_limit
+from cortex_mcp.errors import convex_error
 from cortex_mcp.ids import public_id
 
 TABLE = "memories"
@@ -109,13 +108,6 @@ def _by_user_query(tx: Tx, args: dict):
     if truthy(args.get("userId")):
         return q.index("by_memorySpace_userId", args["memorySpaceId"], args["userId"])
     return q.index("by_memorySpace", args["memorySpaceId"])
-
-
-def _check_take(n: Any) -> int:
-    """`.take(n)` argument check (Convex raises a TypeError for a negative/non-integer n)."""
-    if not is_number(n) or n < 0 or float(n) != int(n):
-        raise plain_error("Arg 1 `n` to `take` must be a non-negative integer")
-    return int(n)
 
 
 def _cosine(query: list, query_norm: float, other: list) -> float:
@@ -362,7 +354,7 @@ def _post_filter(args: dict, include_source_type: bool) -> Callable[[dict], bool
 
 
 def _keyword_search(tx: Tx, args: dict, limit: Any) -> list[dict]:
-    n = _check_take(limit)
+    n = take_limit(limit)
     if n == 0:
         return []
     filters: dict[str, Any] = {"memorySpaceId": args["memorySpaceId"]}
