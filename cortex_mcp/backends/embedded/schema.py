@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from cortex_mcp.contract.validators import ObjectValidator, Optional_, v
+from cortex_mcp.contract.validators import ObjectValidator, OptionalValidator, v
 
 o = v.optional
 
@@ -93,7 +93,7 @@ def _table(
     )
     read_by_sql = {f for fs in table.indexes.values() for f in fs} | {s.field for s in table.search.values()}
     for key in table.implied:
-        if key not in fields or isinstance(fields[key], Optional_) or key in read_by_sql:
+        if key not in fields or isinstance(fields[key], OptionalValidator) or key in read_by_sql:
             raise ValueError(f"{name}: implied field {key} must be required and neither indexed nor searched")
     TABLES[name] = table
 
