@@ -10,9 +10,11 @@ import math
 import pytest
 
 from cortex_mcp.backends.embedded.js import (
+    UNDEFINED,
     convex_key_order,
     csv_field,
     is_array_index,
+    js_equal,
     js_iso,
     js_json_string,
     js_number,
@@ -209,3 +211,15 @@ def test_js_spread():
     assert spread == {"a": 1} and spread is not original
     assert js_spread(["x", "y"]) == {"0": "x", "1": "y"} and js_spread("hi") == {"0": "h", "1": "i"}
     assert js_spread(None) == {} and js_spread(3) == {} and js_spread(True) == {}
+
+
+@pytest.mark.parametrize(
+    "a, b, equal",
+    [
+        (1, 1.0, True), (0, -0.0, True), (float("nan"), float("nan"), False), (True, 1, False), (False, 0, False),
+        (True, True, True), (None, None, True), (None, UNDEFINED, False), (UNDEFINED, UNDEFINED, True),
+        ("a", "a", True), ("1", 1, False), ({}, {}, False), ([], [], False), ("", None, False),
+    ],
+)
+def test_js_equal_is_strict_equality(a, b, equal):
+    assert js_equal(a, b) is equal and js_equal(b, a) is equal

@@ -1,7 +1,8 @@
 """JavaScript semantics the upstream handlers rely on (spec tables-part1 A.8, A.9).
 
-One home for every JS-compatible helper the handlers share: truthiness, spread, slicing, number and
-date text, JSON.stringify, object key order, Math.round, UTF-16 string measures and CSV fields.
+One home for every JS-compatible helper the handlers share: `undefined` and `===`, truthiness, spread,
+slicing, number and date text, JSON.stringify, object key order, Math.round, UTF-16 string measures
+and CSV fields.
 """
 
 from __future__ import annotations
@@ -22,6 +23,31 @@ _JS_WHITESPACE = (
     "\u2028\u2029\u202f\u205f\u3000\ufeff"
 )
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+# -- undefined and === ----------------------------------------------------------------------------
+
+
+class _Undefined:
+    """JavaScript `undefined`: an absent field or index, as opposed to `null` (None)."""
+
+    def __repr__(self) -> str:
+        return "undefined"
+
+
+UNDEFINED = _Undefined()
+
+
+def js_equal(a: Any, b: Any) -> bool:
+    """`a === b` on JSON values (UNDEFINED for absent): objects and arrays are never equal (two JSON
+    values never share an identity), booleans never equal numbers, null only null, NaN nothing."""
+    if isinstance(a, (dict, list)) or isinstance(b, (dict, list)):
+        return False
+    if isinstance(a, bool) or isinstance(b, bool) or a is None or b is None or a is UNDEFINED or b is UNDEFINED:
+        return a is b
+    if isinstance(a, (int, float)) and isinstance(b, (int, float)):
+        return a == b
+    return isinstance(a, str) and isinstance(b, str) and a == b
 
 
 # -- truthiness, spread, slicing ------------------------------------------------------------------

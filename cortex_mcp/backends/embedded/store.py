@@ -29,6 +29,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from cortex_mcp.backends.embedded.js import UNDEFINED, js_equal
 from cortex_mcp.backends.embedded.migrations import LAYOUT, Step, migrate
 from cortex_mcp.backends.embedded.schema import TABLES, SameAs, Table
 from cortex_mcp.contract.validators import is_number
@@ -66,17 +67,11 @@ def _sql_value(value: Any) -> Any:
 
 
 def _lookup(doc: dict, field_path: str) -> Any:
+    """`doc?.a?.b`: UNDEFINED where a part is absent."""
     value: Any = doc
     for part in field_path.split("."):
-        value = value.get(part) if isinstance(value, dict) else None
+        value = value.get(part, UNDEFINED) if isinstance(value, dict) else UNDEFINED
     return value
-
-
-def _js_equal(a: Any, b: Any) -> bool:
-    """`a === b` for JSON primitives: no bool/number mixing; objects never equal."""
-    if isinstance(a, (dict, list)) or isinstance(b, (dict, list)) or isinstance(a, bool) != isinstance(b, bool):
-        return False
-    return a == b and a is not None
 
 
 def _indexed_fields(table: Table) -> list[str]:
@@ -218,7 +213,7 @@ class Query:
             self._where.append(f'"{_column(field_path)}" = ?')
             self._params.append(value)
             return self
-        return self.filter(lambda doc: _js_equal(_lookup(doc, field_path), value))
+        return self.filter(lambda doc: js_equal(_lookup(doc, field_path), value))
 
     def _sql(self, select: str, limit: int | None = None) -> tuple[str, list[Any]]:
         direction = " DESC" if self._desc else ""

@@ -18,7 +18,17 @@ from __future__ import annotations
 from typing import Any
 
 from cortex_mcp.backends.embedded.handlers import handler
-from cortex_mcp.backends.embedded.js import csv_field, js_iso, js_number, js_round, js_slice, js_stringify, truthy
+from cortex_mcp.backends.embedded.js import (
+    UNDEFINED,
+    csv_field,
+    js_equal,
+    js_iso,
+    js_number,
+    js_round,
+    js_slice,
+    js_stringify,
+    truthy,
+)
 from cortex_mcp.backends.embedded.store import Tx
 from cortex_mcp.errors import convex_error, plain_error
 from cortex_mcp.ids import public_id
@@ -40,7 +50,6 @@ _STORE_OPTIONAL = (
     "validUntil",
     *_ENRICHMENT,
 )
-_MISSING = object()
 
 
 # -- helpers -------------------------------------------------------------------------------
@@ -59,23 +68,6 @@ def _find_in_space(tx: Tx, args: dict) -> dict:
     return fact
 
 
-def _js_equal(a: Any, b: Any) -> bool:
-    """JS `===` on JSON values: objects/arrays never equal; booleans never equal numbers."""
-    if a is _MISSING or b is _MISSING:
-        return a is b
-    if isinstance(a, (dict, list)) or isinstance(b, (dict, list)):
-        return False
-    if isinstance(a, bool) or isinstance(b, bool):
-        return a is b
-    if a is None or b is None:
-        return a is b
-    if isinstance(a, (int, float)) and isinstance(b, (int, float)):
-        return a == b
-    if isinstance(a, str) and isinstance(b, str):
-        return a == b
-    return False
-
-
 def _metadata_matches(fact: dict, wanted: Any) -> bool:
     """Common filter 11: truthy stored metadata, then `fact.metadata[k] === wanted[k]` for every own key."""
     stored = fact.get("metadata")
@@ -90,29 +82,29 @@ def _metadata_matches(fact: dict, wanted: Any) -> bool:
         pairs = [(str(i), item) for i, item in enumerate(wanted)]
     else:  # null, numbers, booleans: no own keys
         pairs = []
-    return all(_js_equal(_js_get(stored, key), want) for key, want in pairs)
+    return all(js_equal(_js_get(stored, key), want) for key, want in pairs)
 
 
 def _js_get(obj: Any, key: str) -> Any:
     """`obj[key]` for a stored JSON value (truthy, so never null)."""
     if isinstance(obj, dict):
-        return obj.get(key, _MISSING)
+        return obj.get(key, UNDEFINED)
     if isinstance(obj, (list, str)) and key.isdigit() and str(int(key)) == key:
         i = int(key)
-        return obj[i] if i < len(obj) else _MISSING
-    return _MISSING
+        return obj[i] if i < len(obj) else UNDEFINED
+    return UNDEFINED
 
 
 def _passes(fact: dict, args: dict) -> bool:
     """Common filters 1-11 (spec 'Shared filter semantics'), in spec order."""
     if not truthy(args.get("includeSuperseded")) and "supersededBy" in fact:
         return False
-    if truthy(args.get("tenantId")) and fact.get("tenantId", _MISSING) != args["tenantId"]:
+    if truthy(args.get("tenantId")) and fact.get("tenantId", UNDEFINED) != args["tenantId"]:
         return False
     if "factType" in args and fact["factType"] != args["factType"]:
         return False
     for name in ("subject", "predicate", "object", "userId", "participantId"):
-        if name in args and not _js_equal(fact.get(name, _MISSING), args[name]):
+        if name in args and not js_equal(fact.get(name, UNDEFINED), args[name]):
             return False
     if "minConfidence" in args and not fact["confidence"] >= args["minConfidence"]:
         return False
@@ -430,7 +422,7 @@ def find_by_structure(tx: Tx, args: dict) -> Any:
         if "supersededBy" in f:
             return False
         return all(
-            f.get(name, _MISSING) == args[name]
+            f.get(name, UNDEFINED) == args[name]
             for name in ("subject", "predicate", "object", "userId", "factType")
             if name in args
         )
