@@ -65,6 +65,7 @@ class EmbeddedBackend(KindDispatch):
             tx.conn.execute("RELEASE plan_step")
             raise
         tx.conn.execute("RELEASE plan_step")
+        tx.scrub_after_commit |= step.scrub_after_commit
         return result
 
     async def run_plan(self, plan: Plan[T]) -> T:

@@ -290,6 +290,20 @@ class Tx:
         self.conn = conn
         self.now = now  # frozen for the whole call, as Convex freezes Date.now()
         self.writable = writable
+        self.scrub_after_commit = False  # set by `scrub()`
+
+    def scrub(self) -> None:
+        """Leave no trace of what this transaction deleted in the file's bytes (erasure): every
+        full-text index is merged now (a deleted row's terms otherwise stay in old segments), and
+        after the commit the file is rebuilt (VACUUM: freed pages go) and the WAL checkpointed
+        and truncated."""
+        self._require_writable()
+        fts = self.conn.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND sql LIKE 'CREATE VIRTUAL TABLE%fts5%'"
+        ).fetchall()
+        for (name,) in fts:
+            self.conn.execute(f'INSERT INTO "{name}"("{name}") VALUES (\'optimize\')')
+        self.scrub_after_commit = True
 
     # -- reads ---------------------------------------------------------------------------
     def query(self, table: str) -> Query:
@@ -623,8 +637,18 @@ class Store:
 
     def run(self, writable: bool, fn: Callable[[Tx], Any]) -> Any:
         """Run `fn(tx)` in one transaction; any exception rolls back every write."""
+        tx = None
         with self.transaction(writable) as conn:
-            return fn(Tx(conn, int(time.time() * 1000), writable))
+            tx = Tx(conn, int(time.time() * 1000), writable)
+            result = fn(tx)
+        if tx.scrub_after_commit:
+            self._scrub()
+        return result
+
+    def _scrub(self) -> None:
+        with self._lock:
+            self.conn.execute("VACUUM")
+            self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
     def close(self) -> None:
         with self._lock:

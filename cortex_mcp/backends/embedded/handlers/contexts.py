@@ -151,7 +151,7 @@ def _delete_subtree(tx: Tx, context_id: str, visited: set[str]) -> int:
     return removed + 1
 
 
-def _move_subtree(tx: Tx, node: dict, root_id: Any) -> None:
+def move_subtree(tx: Tx, node: dict, root_id: Any) -> None:
     """Give every descendant of a re-parented node its new rootId and depth."""
     seen = {node["contextId"]}
     frontier = [(node, node["depth"])]
@@ -253,7 +253,7 @@ def delete_context(tx: Tx, args: dict) -> Any:
             # Deviation: upstream leaves the grandchildren's rootId/depth pointing at the old tree.
             moved = tx.get(child["_id"])
             if moved is not None:
-                _move_subtree(tx, moved, new_root)
+                move_subtree(tx, moved, new_root)
             orphaned.append(child_id)
     if truthy(c.get("parentId")):
         parent = _gl(tx, c["parentId"])
