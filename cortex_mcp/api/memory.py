@@ -17,6 +17,8 @@ from typing import Any
 
 from cortex_mcp.api import checks
 from cortex_mcp.api import facts as facts_api
+from cortex_mcp.api.embeddings import Embedder
+from cortex_mcp.api.embeddings.vectors import vectors_to_store
 from cortex_mcp.backends.base import Backend, Call, Plan, call, compact, run_plan
 from cortex_mcp.errors import BackendUnavailableError, CortexError, InputError
 from cortex_mcp.ids import public_id
@@ -140,11 +142,15 @@ async def remember_note(
     tags: list[str] | None = None,
     embedding: list[float] | None = None,
     facts: list[dict] | None = None,
+    embedder: Embedder | None = None,
 ) -> RememberResult:
-    """Remember one standalone piece of information (no conversation): one vector memory."""
+    """Remember one standalone piece of information (no conversation): one vector memory.
+    With an `embedder`, the memory is stored with its vector (unless `embedding` is given)."""
     checks.require_text(memory_space_id, "memory_space_id")
     checks.require_text(content, "content")
     _check_owner_fields(user_id, agent_id, participant_id, importance, tags, embedding, facts)
+    if embedding is None and embedder is not None:
+        [embedding] = await vectors_to_store(backend, embedder, [content])  # before any write
     return await run_plan(backend, _remember_note_plan(
         memory_space_id, content, user_id, user_name, agent_id, participant_id, importance, tags, embedding, facts
     ))
@@ -176,8 +182,10 @@ async def remember_exchange(
     tags: list[str] | None = None,
     skip_layers: list[str] | None = None,
     facts: list[dict] | None = None,
+    embedder: Embedder | None = None,
 ) -> RememberResult:
-    """§2: store a user/agent exchange as conversation messages plus vector memories, as one unit."""
+    """§2: store a user/agent exchange as conversation messages plus vector memories, as one unit
+    (with their vectors when an `embedder` is given)."""
     checks.require_text(memory_space_id, "memory_space_id")
     if conversation_id is not None:
         checks.require_text(conversation_id, "conversation_id")
@@ -192,9 +200,13 @@ async def remember_exchange(
     unknown = skip - set(SKIPPABLE_LAYERS)
     if unknown:
         raise InputError("INVALID_FORMAT", f"skip_layers may only hold: {', '.join(SKIPPABLE_LAYERS)}", "skip_layers")
+    texts = [user_message] if is_acknowledgment(agent_response) else [user_message, agent_response]
+    vectors: list[list[float]] | None = None
+    if embedder is not None and "vector" not in skip:
+        vectors = await vectors_to_store(backend, embedder, texts)  # before any write
     return await run_plan(backend, _remember_exchange_plan(
         memory_space_id, user_message, agent_response, conversation_id or public_id("conv", _now_ms()), user_id,
-        user_name, agent_id, participant_id, importance, tags, skip, facts,
+        user_name, agent_id, participant_id, importance, tags, skip, facts, vectors,
     ))
 
 
@@ -218,7 +230,8 @@ def _check_conversation_is_ours(conversation: dict, memory_space_id: str) -> Non
 
 
 def _remember_exchange_plan(memory_space_id, user_message, agent_response, conversation_id, user_id, user_name,
-                            agent_id, participant_id, importance, tags, skip, facts) -> Plan[RememberResult]:
+                            agent_id, participant_id, importance, tags, skip, facts, vectors) -> Plan[RememberResult]:
+    texts = [user_message] if is_acknowledgment(agent_response) else [user_message, agent_response]
     existing = None
     if "conversations" not in skip:
         existing = yield Call("conversations:get", {"conversationId": conversation_id})
@@ -251,11 +264,10 @@ def _remember_exchange_plan(memory_space_id, user_message, agent_response, conve
     if "vector" not in skip:
         common = _memory_args(memory_space_id, "conversation", participant_id, user_id, user_name, agent_id,
                               importance, tags)
-        pairs = [("user", user_message, 0)]
-        if not is_acknowledgment(agent_response):
-            pairs.append(("agent", agent_response, 1))
-        for role, text, index in pairs:
+        for index, (role, text) in enumerate(zip(("user", "agent"), texts)):
             args = {**common, "content": text, "contentType": "raw", "messageRole": role}
+            if vectors is not None:
+                args["embedding"] = vectors[index]
             if message_ids:
                 args["conversationRef"] = {"conversationId": conversation_id, "messageIds": [message_ids[index]]}
             memories.append((yield Call("memories:store", args)))
@@ -696,8 +708,10 @@ async def update_memory(
     importance: float | None = None,
     tags: list[str] | None = None,
     embedding: list[float] | None = None,
+    embedder: Embedder | None = None,
 ) -> dict:
-    """§6.2: a new version of the memory; the previous content goes to its history."""
+    """§6.2: a new version of the memory; the previous content goes to its history. With an
+    `embedder`, new content gets a new vector (unless `embedding` is given)."""
     checks.require_text(memory_space_id, "memory_space_id")
     checks.require_text(memory_id, "memory_id")
     _refuse_fact_id(memory_id, "update_memory")
@@ -710,6 +724,8 @@ async def update_memory(
     checks.check_importance(importance)
     checks.check_tags(tags)
     checks.check_embedding(embedding)
+    if content is not None and embedding is None and embedder is not None:
+        [embedding] = await vectors_to_store(backend, embedder, [content])
     return await call(
         backend,
         "memories:update",

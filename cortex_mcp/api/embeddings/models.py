@@ -1,6 +1,7 @@
 """Which model made a database's vectors: one record, kept through the contract on any backend.
 
-The record is the mutable value `cortex-mcp/embeddings` = `{"model", "dimension"}`. The first
+The record is the mutable value `cortex-mcp/embeddings` = `{"model", "dimension"}` (on the embedded
+backend the `embeddings:*` extension reads it too, inside its transactions). The first
 embedding written claims the database for its model; another model is refused (its vectors could
 not be compared with the stored ones) until `cortex-mcp reindex` has re-embedded every memory.
 """
@@ -11,14 +12,15 @@ from typing import Any
 
 from cortex_mcp.api.embeddings import Embedder, EmbeddingError
 from cortex_mcp.backends.base import Backend, call
+from cortex_mcp.contract.embeddings import MODEL_RECORD
 
-NAMESPACE = "cortex-mcp"
-KEY = "embeddings"
+NAMESPACE, KEY = MODEL_RECORD
 
 
 async def recorded_model(backend: Backend) -> dict[str, Any] | None:
     """`{"model", "dimension"}` of the stored vectors, or None when no model has claimed the database."""
-    value = await call(backend, "mutable:get", {"namespace": NAMESPACE, "key": KEY})
+    row = await call(backend, "mutable:get", {"namespace": NAMESPACE, "key": KEY})
+    value = row.get("value") if isinstance(row, dict) else None
     return value if isinstance(value, dict) and isinstance(value.get("model"), str) else None
 
 
