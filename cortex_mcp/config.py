@@ -33,3 +33,8 @@ class Config:
     convex_url: str | None = None
     convex_deploy_key: str | None = None
     timeout: float = 10.0
+    embeddings: str = "none"  # or "local" / "openai" (api/embeddings)
+    embeddings_url: str | None = None  # openai: the API base, default OpenAI's
+    embeddings_model: str | None = None  # openai: default text-embedding-3-small
+    embeddings_key: str | None = None  # from CORTEX_EMBEDDINGS_KEY or OPENAI_API_KEY, never a flag
+    embeddings_timeout: float = 30.0

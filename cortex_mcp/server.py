@@ -9,6 +9,7 @@ from contextlib import asynccontextmanager
 from mcp.server.mcpserver import MCPServer
 
 from cortex_mcp import __version__, toolsets
+from cortex_mcp.api.embeddings import embedder_for
 from cortex_mcp.backends.base import Backend
 from cortex_mcp.config import Config
 from cortex_mcp.toolsets.base import Registrar, Runtime
@@ -39,19 +40,25 @@ def build_server(config: Config, backend: Backend | None = None) -> MCPServer:
     selected = toolsets.select(config.toolsets)
     if backend is None and config.backend == "convex" and not config.convex_url:
         raise ValueError("the convex backend needs --convex-url (or CONVEX_URL)")
+    runtime = Runtime(config, embedder_for(config))  # a missing [embeddings] extra fails here
+
     @asynccontextmanager
     async def lifespan(_server: MCPServer) -> AsyncIterator[Backend]:
         """Tools reach the backend as the lifespan context (toolsets/base.py `backend_of`)."""
-        if backend is not None:
-            yield backend
-            return
-        opened = open_backend(config)
         try:
-            yield opened
+            if backend is not None:
+                yield backend
+                return
+            opened = open_backend(config)
+            try:
+                yield opened
+            finally:
+                await opened.aclose()
         finally:
-            await opened.aclose()
+            if runtime.embedder is not None:
+                await runtime.embedder.aclose()  # reopened by the next run that embeds
 
-    registrar = Registrar(Runtime(config))
+    registrar = Registrar(runtime)
     for toolset in selected:
         toolset.register(registrar)
     registrar.schemas.save()  # the next start lists these tools without building them

@@ -22,6 +22,7 @@ from mcp.server.mcpserver.utilities.context_injection import find_context_parame
 from mcp.types import ToolAnnotations
 from pydantic import ConfigDict
 
+from cortex_mcp.api.embeddings import Embedder
 from cortex_mcp.backends.base import Backend
 from cortex_mcp.config import Config
 from cortex_mcp.contract import error_text
@@ -39,6 +40,7 @@ def backend_of(ctx: Context[Backend, Any]) -> Backend:
 @dataclass
 class Runtime:
     config: Config
+    embedder: Embedder | None = None  # --embeddings local/openai: memories get vectors, recall uses them
 
     @property
     def backend(self) -> Backend:

@@ -176,6 +176,7 @@ def register(reg: Registrar) -> None:
             importance=importance,
             tags=tags,
             facts=[f.model_dump() for f in facts] if facts else None,
+            embedder=rt.embedder,
         )
         if content is not None:
             if user_message is not None or agent_response is not None:
@@ -361,6 +362,7 @@ def register(reg: Registrar) -> None:
                 content=content,
                 importance=importance,
                 tags=tags,
+                embedder=rt.embedder,
             )
         )
 

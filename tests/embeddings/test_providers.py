@@ -36,7 +36,7 @@ def test_local_without_the_extra_says_how_to_install(monkeypatch):
     with pytest.raises(EmbeddingError) as info:
         make_embedder("local")
     assert "onnxruntime" in info.value.message
-    assert 'pip install "cortex-mcp[embeddings]"' in info.value.hint
+    assert 'pip install "mcp-server-cortex-memory[embeddings]"' in info.value.hint
 
 
 def test_local_refuses_another_model_name():

