@@ -9,6 +9,7 @@ server processes that share a database (see docs/parity.md).
 
 from __future__ import annotations
 
+import difflib
 import re
 import time
 from typing import Any
@@ -23,6 +24,10 @@ from cortex_mcp.ids import public_id
 MAX_MESSAGE_BYTES = 102_400
 INBOX_SCAN = 500  # newest a2a memories read per inbox/reply look-up
 _AGENT_ID = re.compile(r"^[A-Za-z0-9_-]{1,100}$")
+AGENT_SCAN = 1000  # registered agents compared for the "did you mean" hint
+# Metadata keys the backend and this module set themselves; the rest is what the sender attached.
+_OWN_KEYS = {"direction", "fromAgent", "toAgent", "messageId", "contextId", "broadcast", "broadcastId", "timeout",
+             "messageType", "requestId", "inReplyTo", "requiresResponse", "timeoutMs"}
 _PREFIX = re.compile(r"^(Sent to |Received from |Broadcast to |Broadcast from |Request to |Request from )[^:]+: ", re.S)
 
 
@@ -66,9 +71,15 @@ async def send(
     user_id: str | None = None,
     context_id: str | None = None,
     metadata: dict | None = None,
+    allow_unregistered: bool = False,
 ) -> dict:
-    """§9.2: one `a2a:send` — stored in both agents' memory spaces and their conversation."""
+    """§9.2: one `a2a:send` — stored in both agents' memory spaces and their conversation.
+
+    The recipient must be a registered agent unless `allow_unregistered` (a typo would otherwise
+    create a memory space nobody reads)."""
     _check_send(from_agent, to_agent, message, importance)
+    if not allow_unregistered:
+        await check_registered(backend, to_agent)
     return await call(
         backend,
         "a2a:send",
@@ -80,6 +91,23 @@ async def send(
             importance=importance,
             metadata=metadata,
         ),
+    )
+
+
+async def check_registered(backend: Backend, agent_id: str, field: str = "to_agent") -> None:
+    """AGENT_NOT_REGISTERED, with the closest registered ids in the hint, for an unknown agent."""
+    if await call(backend, "agents:exists", {"agentId": agent_id}):
+        return
+    known = [a["agentId"] for a in await call(backend, "agents:list", {"limit": AGENT_SCAN})]
+    closest = difflib.get_close_matches(agent_id, known, n=3, cutoff=0.5)
+    if not closest:  # short ids: case-insensitive prefix or substring matches
+        closest = [k for k in known if agent_id.lower() in k.lower() or k.lower() in agent_id.lower()][:3]
+    hint = f"Did you mean {', '.join(closest)}? " if closest else ("No agent is registered yet. " if not known else "")
+    raise CortexError(
+        f"Agent {agent_id} is not registered",
+        code="AGENT_NOT_REGISTERED",
+        field=field,
+        hint=hint + "Use list_agents to see registered agents, or pass allow_unregistered to send anyway.",
     )
 
 
@@ -99,6 +127,8 @@ def _as_message(memory: dict) -> dict:
         "importance": memory["importance"],
         "sent_at": int(memory["createdAt"]),
         "memory_id": memory["memoryId"],
+        "context_id": meta.get("contextId"),
+        "metadata": {k: val for k, val in meta.items() if k not in _OWN_KEYS} or None,
     }
 
 
@@ -149,6 +179,7 @@ async def request(
     timeout_ms: int = 30_000,
     importance: int | None = None,
     poll_interval_s: float = 0.2,
+    allow_unregistered: bool = False,
 ) -> dict:
     """Send a request and wait for the reply (or raise A2ATimeoutError after `timeout_ms`)."""
     if not isinstance(timeout_ms, int) or isinstance(timeout_ms, bool) or not 1000 <= timeout_ms <= 300_000:
@@ -161,6 +192,7 @@ async def request(
         message=message,
         importance=70 if importance is None else importance,
         metadata={"messageType": "request", "requestId": request_id, "requiresResponse": True, "timeoutMs": timeout_ms},
+        allow_unregistered=allow_unregistered,
     )
     deadline = time.monotonic() + timeout_ms / 1000
     while True:
@@ -205,5 +237,13 @@ async def reply(
         message=message,
         importance=importance,
         metadata={"messageType": "response", "inReplyTo": request_id},
+        allow_unregistered=True,  # the requester reached us: its reply must not be refused
     )
     return {"request_id": request_id, "to_agent": original["from_agent"], **sent}
+
+
+async def find_message(backend: Backend, *, memory_space_id: str, message_id: str) -> dict | None:
+    """The memory in a space (an agent's own) holding A2A message `message_id` (a2a-msg-...), if any."""
+    memories = await call(backend, "memories:list", {"memorySpaceId": memory_space_id, "sourceType": "a2a",
+                                                     "limit": INBOX_SCAN})
+    return next((m for m in memories if (m.get("metadata") or {}).get("messageId") == message_id), None)

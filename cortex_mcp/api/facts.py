@@ -312,7 +312,8 @@ def revise_plan(
         target = targets[0]
         updated = yield Call(
             "facts:updateInPlace",
-            compact(memorySpaceId=memory_space_id, factId=target["factId"], fact=fact, confidence=confidence, tags=tags),
+            compact(memorySpaceId=memory_space_id, factId=target["factId"], fact=fact, confidence=confidence,
+                    tags=tags),
         )
         yield _log({**history, "factId": target["factId"], "action": "UPDATE", "oldValue": target["fact"],
                     "newValue": fact})

@@ -15,6 +15,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from cortex_mcp.api import a2a as a2a_api
 from cortex_mcp.api import checks
 from cortex_mcp.api import facts as facts_api
 from cortex_mcp.api.embeddings import Embedder
@@ -84,8 +85,8 @@ def ensure_agent(agent_id: str) -> Plan[None]:
     try:
         if not (yield Call("agents:exists", {"agentId": agent_id})):
             try:
-                yield Call("agents:register",
-                           {"agentId": agent_id, "name": agent_id, "description": "Auto-registered by memory.remember()"})
+                description = "Auto-registered by memory.remember()"
+                yield Call("agents:register", {"agentId": agent_id, "name": agent_id, "description": description})
             except CortexError as exc:
                 if "AGENT_ALREADY_REGISTERED" not in exc.code:
                     raise
@@ -644,13 +645,26 @@ def _refuse_fact_id(memory_id: str, action: str) -> None:
 
 
 async def get_memory(
-    backend: Backend, *, memory_space_id: str, memory_id: str, include_conversation: bool = False
+    backend: Backend, *, memory_space_id: str, memory_id: str, include_conversation: bool = False,
+    agent_id: str | None = None,
 ) -> dict | None:
-    """§6.1: the memory (None when absent or in another space), optionally with its sources."""
+    """§6.1: the memory (None when absent or in another space), optionally with its sources.
+
+    Agent-to-agent messages live in the agent's own memory space: given `agent_id`, a message id
+    (a2a-msg-..., as a2a_inbox shows) or an a2a memory id is also looked up there."""
     checks.require_text(memory_space_id, "memory_space_id")
     checks.require_text(memory_id, "memory_id")
     _refuse_fact_id(memory_id, "get_memory")
-    memory = await call(backend, "memories:get", {"memorySpaceId": memory_space_id, "memoryId": memory_id})
+    spaces = list(dict.fromkeys(s for s in (memory_space_id, agent_id) if s))
+    memory = None
+    if memory_id.startswith("a2a-"):
+        for space in spaces:
+            memory = memory or await a2a_api.find_message(backend, memory_space_id=space, message_id=memory_id)
+    else:
+        for space in spaces if memory_id.startswith("mem-a2a-") else spaces[:1]:
+            memory = memory or await call(backend, "memories:get", {"memorySpaceId": space, "memoryId": memory_id})
+    if memory is not None:
+        memory_space_id = memory["memorySpaceId"]
     if memory is None or not include_conversation:
         return memory
     item = {"type": "memory", "record": memory}

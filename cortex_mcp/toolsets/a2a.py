@@ -10,6 +10,10 @@ from cortex_mcp.api import a2a as api
 from cortex_mcp.toolsets.base import Registrar, clip
 
 AgentArg = Annotated[str, Field(min_length=1, max_length=100, description="The other agent's id, e.g. 'planner'")]
+UnregisteredArg = Annotated[
+    bool, Field(description="Send even if the recipient is not a registered agent (default: refused, with the "
+                            "closest registered ids)")
+]
 MessageArg = Annotated[str, Field(min_length=1, description="Message text (at most 100 KB)")]
 ImportanceArg = Annotated[int | None, Field(ge=0, le=100, description="0–100 (default 60; 70 for requests)")]
 
@@ -43,6 +47,9 @@ class Message(BaseModel):
     importance: float
     sent_at: int
     awaiting_reply: bool = False
+    memory_id: str | None = Field(None, description="This message in your memory (for get_memory or forget)")
+    context_id: str | None = Field(None, description="Context (ctx-...) the sender attached")
+    metadata: dict[str, Any] | None = Field(None, description="Extra data the sender attached")
 
 
 class Inbox(BaseModel):
@@ -67,13 +74,19 @@ def register(reg: Registrar) -> None:
     def me() -> str:
         return rt.config.agent_id or "cortex-agent"
 
-    async def a2a_send(to_agent: AgentArg, message: MessageArg, importance: ImportanceArg = None,
-                       context_id: Annotated[str | None, Field(description="Context (ctx-...) this message belongs to")] = None,
-                       metadata: Annotated[dict[str, Any] | None, Field(description="Extra data stored with the message")] = None) -> Sent:
+    async def a2a_send(
+        to_agent: AgentArg,
+        message: MessageArg,
+        importance: ImportanceArg = None,
+        context_id: Annotated[str | None, Field(description="Context (ctx-...) this message belongs to")] = None,
+        metadata: Annotated[dict[str, Any] | None, Field(description="Extra data stored with the message")] = None,
+        allow_unregistered: UnregisteredArg = False,
+    ) -> Sent:
         """Send a message to another agent (stored in both agents' memory and their conversation).
         Use to hand over work or share findings; use a2a_request when you need an answer back."""
         return Sent.of(await api.send(rt.backend, from_agent=me(), to_agent=to_agent, message=message,
-                                      importance=importance, context_id=context_id, metadata=metadata))
+                                      importance=importance, context_id=context_id, metadata=metadata,
+                                      allow_unregistered=allow_unregistered))
 
     async def a2a_inbox(
         limit: Annotated[int, Field(ge=1, le=200, description="Max messages (default 20)")] = 20,
@@ -93,11 +106,13 @@ def register(reg: Registrar) -> None:
         message: MessageArg,
         timeout_ms: Annotated[int, Field(ge=1000, le=300_000, description="How long to wait for the reply (ms, default 30000)")] = 30_000,
         importance: ImportanceArg = None,
+        allow_unregistered: UnregisteredArg = False,
     ) -> RequestResult:
         """Ask another agent something and wait for its reply (it answers with a2a_reply).
         Fails with A2A_TIMEOUT if no reply comes in time; the request stays in its inbox."""
         result = await api.request(rt.backend, from_agent=me(), to_agent=to_agent, message=message,
-                                   timeout_ms=timeout_ms, importance=importance)
+                                   timeout_ms=timeout_ms, importance=importance,
+                                   allow_unregistered=allow_unregistered)
         return RequestResult(request_id=result["request_id"], reply=Message(**{k: v for k, v in result["reply"].items() if k in Message.model_fields}))
 
     async def a2a_reply(

@@ -308,12 +308,14 @@ def register(reg: Registrar) -> None:
         include_conversation: Annotated[bool, Field(description="Attach source messages and derived facts")] = False,
         memory_space_id: SpaceArg = None,
     ) -> MemoryDetail:
-        """Get one memory by id, optionally with the conversation messages and facts it came from."""
+        """Get one memory by id, optionally with the conversation messages and facts it came from.
+        Also takes the message ids a2a_inbox shows (a2a-msg-...)."""
         memory = await api.get_memory(
             rt.backend,
             memory_space_id=rt.space(memory_space_id),
             memory_id=memory_id,
             include_conversation=include_conversation,
+            agent_id=rt.config.agent_id,
         )
         if memory is None:
             raise CortexError(

@@ -4,6 +4,7 @@ import anyio
 import pytest
 from mcp import Client
 
+from cortex_mcp.backends.base import call
 from cortex_mcp.server import build_server
 from tests.helpers import fails, make_config, ok
 
@@ -61,6 +62,8 @@ async def pair(backend, tmp_path):
     alice = build_server(make_config(tmp_path, agent_id="alice"), backend=backend)
     bob = build_server(make_config(tmp_path, agent_id="bob"), backend=backend)
     async with Client(alice) as a, Client(bob) as b:
+        for name in ("alice", "bob"):
+            await ok(a, "register_agent", {"agent_id": name, "name": name.title()})
         yield a, b
 
 
@@ -115,3 +118,39 @@ async def test_a2a_validation(pair):
     assert "INVALID_AGENT_ID" in await fails(alice, "a2a_send", {"to_agent": "bad id!", "message": "hi"})
     assert "REQUEST_NOT_FOUND" in await fails(bob, "a2a_reply", {"request_id": "a2a-req-1-x", "message": "?"})
     assert (await ok(bob, "a2a_inbox", {}))["messages"] == []
+
+
+async def test_inbox_keeps_the_context_and_metadata_the_sender_attached(pair):
+    alice, bob = pair
+    context = await ok(alice, "create_context", {"purpose": "Release 2.1"})
+    await ok(alice, "a2a_send", {"to_agent": "bob", "message": "Please review the notes",
+                                 "context_id": context["context_id"], "metadata": {"ticket": "REL-21", "tags": ["x"]}})
+    message = (await ok(bob, "a2a_inbox", {}))["messages"][0]
+    assert message["context_id"] == context["context_id"]
+    assert message["metadata"] == {"ticket": "REL-21", "tags": ["x"]}
+    plain = await ok(alice, "a2a_send", {"to_agent": "bob", "message": "no extras"})
+    newest = (await ok(bob, "a2a_inbox", {}))["messages"][0]
+    assert newest["message_id"] == plain["message_id"] and newest["context_id"] is None and newest["metadata"] is None
+
+
+async def test_unregistered_recipients_are_refused_with_the_closest_ids(pair, backend):
+    alice, _ = pair
+    await ok(alice, "register_agent", {"agent_id": "planner-agent", "name": "Planner"})
+    text = await fails(alice, "a2a_send", {"to_agent": "planer-agent", "message": "hi"})
+    assert "AGENT_NOT_REGISTERED" in text and "planner-agent" in text and "to_agent" in text
+    assert "allow_unregistered" in text
+    text = await fails(alice, "a2a_request", {"to_agent": "bobb", "message": "hi", "timeout_ms": 1000})
+    assert "AGENT_NOT_REGISTERED" in text and "bob" in text
+    assert await call(backend, "memories:count", {"memorySpaceId": "planer-agent"}) == 0
+    sent = await ok(alice, "a2a_send", {"to_agent": "planer-agent", "message": "hi", "allow_unregistered": True})
+    assert sent["receiver_memory_id"]
+
+
+async def test_the_receiver_can_get_memory_its_inbox_message_ids(pair):
+    alice, bob = pair
+    await ok(alice, "a2a_send", {"to_agent": "bob", "message": "The build is green"})
+    message = (await ok(bob, "a2a_inbox", {}))["messages"][0]
+    by_message_id = await ok(bob, "get_memory", {"memory_id": message["message_id"]})
+    by_memory_id = await ok(bob, "get_memory", {"memory_id": message["memory_id"]})
+    assert by_message_id["memory_id"] == by_memory_id["memory_id"] == message["memory_id"]
+    assert by_message_id["content"] == "Received from alice: The build is green"

@@ -69,6 +69,7 @@ async def test_request_reply_between_two_server_processes(tmp_path):
     db = tmp_path / "a2a.db"
     result: dict = {}
     async with Client(server_params(db, agent="agent-a")) as a, Client(server_params(db, agent="agent-b")) as b:
+        await ok(b, "register_agent", {"agent_id": "agent-b", "name": "Agent B"})
 
         async def ask() -> None:
             result.update(
