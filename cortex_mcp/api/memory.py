@@ -12,6 +12,7 @@ import logging
 import math
 import re
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,6 +21,7 @@ from cortex_mcp.api import checks
 from cortex_mcp.api import facts as facts_api
 from cortex_mcp.api.embeddings import Embedder
 from cortex_mcp.api.embeddings.vectors import vectors_to_store
+from cortex_mcp.api.owners import OwnerChecks
 from cortex_mcp.backends.base import Backend, Call, Plan, call, compact, run_plan
 from cortex_mcp.errors import BackendUnavailableError, CortexError, InputError
 from cortex_mcp.ids import public_id
@@ -52,8 +54,8 @@ def _now_ms() -> int:
 # remember is one transaction, so a crash part-way leaves nothing half written.
 
 
-def ensure_memory_space(memory_space_id: str) -> Plan[None]:
-    """§1.1: register the space on first use; failures never stop remember."""
+def ensure_memory_space(memory_space_id: str) -> Plan[bool]:
+    """§1.1: register the space on first use; failures never stop remember. True: it exists."""
     try:
         if (yield Call("memorySpaces:get", {"memorySpaceId": memory_space_id})) is None:
             try:
@@ -62,26 +64,30 @@ def ensure_memory_space(memory_space_id: str) -> Plan[None]:
             except CortexError as exc:
                 if "ALREADY_EXISTS" not in exc.code and "already exists" not in exc.message:
                     raise
+        return True
     except BackendUnavailableError:
         raise
     except CortexError as exc:
         log.warning("ensure memory space %s failed: %s", memory_space_id, exc)
+        return False
 
 
-def ensure_user(user_id: str, user_name: str | None) -> Plan[None]:
-    """§1.2: create the user profile (an immutable record of type "user") if missing."""
+def ensure_user(user_id: str, user_name: str | None) -> Plan[bool]:
+    """§1.2: create the user profile (an immutable record of type "user") if missing. True: it exists."""
     try:
         if (yield Call("immutable:get", {"type": "user", "id": user_id})) is None:
             data = {"displayName": user_name or user_id, "createdAt": _now_ms()}
             yield Call("immutable:store", {"type": "user", "id": user_id, "data": data})
+        return True
     except BackendUnavailableError:
         raise
     except CortexError as exc:
         log.warning("ensure user %s failed: %s", user_id, exc)
+        return False
 
 
-def ensure_agent(agent_id: str) -> Plan[None]:
-    """§1.3: auto-register the agent on first use."""
+def ensure_agent(agent_id: str) -> Plan[bool]:
+    """§1.3: auto-register the agent on first use. True: it exists."""
     try:
         if not (yield Call("agents:exists", {"agentId": agent_id})):
             try:
@@ -90,10 +96,12 @@ def ensure_agent(agent_id: str) -> Plan[None]:
             except CortexError as exc:
                 if "AGENT_ALREADY_REGISTERED" not in exc.code:
                     raise
+        return True
     except BackendUnavailableError:
         raise
     except CortexError as exc:
         log.warning("ensure agent %s failed: %s", agent_id, exc)
+        return False
 
 
 def derived_from(fact: dict, memory_id: str, message_ids: list[str]) -> bool:
@@ -152,14 +160,18 @@ async def remember_note(
     _check_owner_fields(user_id, agent_id, participant_id, importance, tags, embedding, facts)
     if embedding is None and embedder is not None:
         [embedding] = await vectors_to_store(backend, embedder, [content])  # before any write
-    return await run_plan(backend, _remember_note_plan(
-        memory_space_id, content, user_id, user_name, agent_id, participant_id, importance, tags, embedding, facts
+    owners = OwnerChecks(backend)
+    result = await run_plan(backend, _remember_note_plan(
+        memory_space_id, content, user_id, user_name, agent_id, participant_id, importance, tags, embedding, facts,
+        owners,
     ))
+    owners.succeeded()
+    return result
 
 
 def _remember_note_plan(memory_space_id, content, user_id, user_name, agent_id, participant_id, importance, tags,
-                        embedding, facts) -> Plan[RememberResult]:
-    yield from _ensure_owners(memory_space_id, user_id, user_name, agent_id)
+                        embedding, facts, owners: OwnerChecks) -> Plan[RememberResult]:
+    yield from _ensure_owners(memory_space_id, user_id, user_name, agent_id, owners)
     args = _memory_args(memory_space_id, "tool", participant_id, user_id, user_name, agent_id, importance, tags)
     args.update(compact(content=content, contentType="raw", embedding=embedding))
     memory = yield Call("memories:store", args)
@@ -205,10 +217,13 @@ async def remember_exchange(
     vectors: list[list[float]] | None = None
     if embedder is not None and "vector" not in skip:
         vectors = await vectors_to_store(backend, embedder, texts)  # before any write
-    return await run_plan(backend, _remember_exchange_plan(
+    owners = OwnerChecks(backend)
+    result = await run_plan(backend, _remember_exchange_plan(
         memory_space_id, user_message, agent_response, conversation_id or public_id("conv", _now_ms()), user_id,
-        user_name, agent_id, participant_id, importance, tags, skip, facts, vectors,
+        user_name, agent_id, participant_id, importance, tags, skip, facts, vectors, owners,
     ))
+    owners.succeeded()
+    return result
 
 
 def _check_conversation_is_ours(conversation: dict, memory_space_id: str) -> None:
@@ -231,7 +246,8 @@ def _check_conversation_is_ours(conversation: dict, memory_space_id: str) -> Non
 
 
 def _remember_exchange_plan(memory_space_id, user_message, agent_response, conversation_id, user_id, user_name,
-                            agent_id, participant_id, importance, tags, skip, facts, vectors) -> Plan[RememberResult]:
+                            agent_id, participant_id, importance, tags, skip, facts, vectors,
+                            owners: OwnerChecks) -> Plan[RememberResult]:
     texts = [user_message] if is_acknowledgment(agent_response) else [user_message, agent_response]
     existing = None
     if "conversations" not in skip:
@@ -247,6 +263,7 @@ def _remember_exchange_plan(memory_space_id, user_message, agent_response, conve
         None if "users" in skip else user_id,
         user_name,
         None if "agents" in skip else agent_id,
+        owners,
     )
 
     message_ids: list[str] = []
@@ -311,12 +328,18 @@ def _check_owner_fields(user_id, agent_id, participant_id, importance, tags, emb
     facts_api.check_inputs(facts)
 
 
-def _ensure_owners(memory_space_id, user_id, user_name, agent_id) -> Plan[None]:
-    yield from ensure_memory_space(memory_space_id)
+def _ensure_owners(memory_space_id, user_id, user_name, agent_id, owners: OwnerChecks) -> Plan[None]:
+    """The §1 checks, skipping those the backend confirmed lately (api/owners.py: Convex only)."""
+    wanted: list[tuple[str, str, Callable[[], Plan[bool]]]] = [
+        ("space", memory_space_id, lambda: ensure_memory_space(memory_space_id))
+    ]
     if user_id:
-        yield from ensure_user(user_id, user_name)
+        wanted.append(("user", user_id, lambda: ensure_user(user_id, user_name)))
     if agent_id:
-        yield from ensure_agent(agent_id)
+        wanted.append(("agent", agent_id, lambda: ensure_agent(agent_id)))
+    for kind, ident, ensure in wanted:
+        if owners.needed(kind, ident) and (yield from ensure()):
+            owners.confirm(kind, ident)
 
 
 def _store_facts(result, memory_space_id, facts, user_id, agent_id, participant_id, tags) -> Plan[None]:

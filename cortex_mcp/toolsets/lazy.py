@@ -143,7 +143,7 @@ class LazyTool(Tool):
         tool._output_schema = entry["output_schema"]
         return tool
 
-    @property  # type: ignore[override]
+    @property
     def output_schema(self) -> dict[str, Any] | None:
         return self._output_schema
 
