@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from cortex_mcp.backends.base import call
-from cortex_mcp.backends.convex import ConvexBackend, encode_value, normalize
+from cortex_mcp.backends.convex import ConvexBackend
 from cortex_mcp.backends.embedded.wire import WireServer
 from cortex_mcp.errors import (
     ArgumentValidationError,
@@ -131,7 +131,6 @@ async def test_bearer_token_and_special_floats():
     await call(b, "agents:list", {"limit": float("nan")})  # passes our validator; the wire encodes it
     assert rec.requests[0].headers["authorization"] == "Bearer jwt"
     assert json.loads(rec.requests[0].content)["args"] == {"limit": {"$float": "AAAAAAAA+H8="}}
-    assert encode_value({"a": [b"\x01\x02\x03", 1, -0.0]}) == {"a": [{"$bytes": "AQID"}, 1, {"$float": "AAAAAAAAAIA="}]}
     await b.aclose()
 
 
@@ -247,7 +246,6 @@ async def test_integral_floats_become_ints_recursively():
     got = await call(b, "agents:get", {"agentId": "a"})
     assert got == {"a": 50, "b": [1, 2.5, {"c": -3}], "_creationTime": 1795676531549, "d": True, "e": "1.0", "f": None}
     assert type(got["a"]) is int and type(got["b"][1]) is float and got["d"] is True
-    assert normalize(1e300) == int(1e300)
     await b.aclose()
 
 

@@ -19,12 +19,9 @@ are retried (with backoff, inside the configured timeout); a mutation or action 
 
 from __future__ import annotations
 
-import base64
 import importlib.util
 import json
 import logging
-import math
-import struct
 import sys
 import time
 from typing import Any
@@ -33,7 +30,7 @@ import anyio
 import httpx
 
 from cortex_mcp.backends.base import KindDispatch, check_call
-from cortex_mcp.contract import error_text
+from cortex_mcp.contract import convex_json, error_text
 from cortex_mcp.errors import (
     ArgumentValidationError,
     BackendUnavailableError,
@@ -57,44 +54,6 @@ _BACKOFF_S = 0.1
 
 
 
-# --------------------------------------------------------------------------- values
-
-
-def encode_value(value: Any) -> Any:
-    """A Python value as Convex encoded JSON (what `args` always is on the wire)."""
-    special = isinstance(value, float) and (
-        math.isnan(value) or math.isinf(value) or (value == 0 and math.copysign(1, value) < 0)
-    )
-    if special:
-        return {"$float": base64.b64encode(struct.pack("<d", value)).decode()}
-    if isinstance(value, (bytes, bytearray)):
-        return {"$bytes": base64.b64encode(bytes(value)).decode()}
-    if isinstance(value, dict):
-        return {k: encode_value(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [encode_value(v) for v in value]
-    return value
-
-
-def normalize(value: Any) -> Any:
-    """Integral floats become ints, recursively (Convex writes 50 as `50.0`)."""
-    if isinstance(value, float):
-        if value.is_integer():
-            return int(value)
-        return value
-    if isinstance(value, dict):
-        return {k: normalize(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [normalize(v) for v in value]
-    return value
-
-
-def _json_number(text: str) -> int | float:
-    """A JSON number with a fraction or exponent, as `normalize` would leave it."""
-    value = float(text)
-    return int(value) if value.is_integer() else value
-
-
 # --------------------------------------------------------------------------- error mapping
 
 
@@ -112,7 +71,7 @@ def error_from_envelope(path: str, body: dict[str, Any]) -> CortexError:
     if not isinstance(message, str):
         message = "Server Error"
     if "errorData" in body:
-        data = normalize(body["errorData"])
+        data = convex_json.decode(body["errorData"])
         if error_text.strip_server_error(message).strip():
             text = _thrown(message)[1]
         else:  # redacted: the data is the contract
@@ -208,7 +167,7 @@ class ConvexBackend(KindDispatch):
         status = response.status_code
         if status in _OUTCOME_STATUSES or 200 <= status < 300:
             try:  # integral floats become ints while parsing: no second walk over the reply
-                body = json.loads(response.content, parse_float=_json_number)
+                body = convex_json.loads(response.content)
             except ValueError:
                 body = None
             if isinstance(body, dict) and body.get("status") == "success":
@@ -230,7 +189,7 @@ class ConvexBackend(KindDispatch):
         The doctor uses this directly to send probes the catalog would refuse.
         """
         body = json.dumps(
-            {"path": path, "args": encode_value(args), "format": "json"}, ensure_ascii=False, allow_nan=False
+            {"path": path, "args": convex_json.encode(args), "format": "json"}, ensure_ascii=False, allow_nan=False
         ).encode()
         endpoint = _ENDPOINTS[kind]
         attempts = 1 + (self.query_retries if kind == "query" else 0)

@@ -9,14 +9,11 @@ deployment. Numbers go out as float64, as Convex writes them (`50.0`). Standard 
 
 from __future__ import annotations
 
-import base64
 import json
 import logging
-import math
 import secrets
 import selectors
 import socket
-import struct
 import sys
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -25,14 +22,14 @@ from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from cortex_mcp.backends.embedded.backend import EmbeddedBackend
-from cortex_mcp.contract import error_text
+from cortex_mcp.contract import convex_json, error_text
 from cortex_mcp.contract.catalog import get_function
 from cortex_mcp.errors import ArgumentValidationError, FunctionError, FunctionNotFoundError, WrongKindError
 
 log = logging.getLogger("cortex_mcp.wire")
 
 _KIND_BY_ROUTE = {"/api/query": "query", "/api/mutation": "mutation", "/api/action": "action"}
-_FORMATS = {"json": "json", "convex_clean_json": "json", "convex_encoded_json": "encoded", "convex_json": "encoded"}
+_FORMATS: dict[str, convex_json.Format] = {"json": "json", "convex_clean_json": "json", "convex_encoded_json": "encoded", "convex_json": "encoded"}
 _MAX_BODY = 32 * 1024 * 1024
 
 
@@ -42,62 +39,6 @@ class RequestError(Exception):
     def __init__(self, status: int, code: str, message: str, headers: dict[str, str] | None = None):
         super().__init__(message)
         self.status, self.code, self.message, self.headers = status, code, message, headers or {}
-
-
-# --------------------------------------------------------------------------- values
-
-
-def _decode_arg(value: Any) -> Any:
-    """Convex encoded JSON in: `$integer` / `$float` / `$bytes`; integral floats become ints.
-
-    Convex reads every JSON number as a float64; handlers here are Python, where `2` and `2.0`
-    compare equal but format differently, so integral values are handed over as ints.
-    """
-    if isinstance(value, float):
-        return int(value) if value.is_integer() else value
-    if isinstance(value, list):
-        return [_decode_arg(v) for v in value]
-    if isinstance(value, dict):
-        if len(value) == 1:
-            (key, raw), = value.items()
-            if key == "$integer" and isinstance(raw, str):
-                return int.from_bytes(base64.b64decode(raw), "little", signed=True)
-            if key == "$float" and isinstance(raw, str):
-                f = struct.unpack("<d", base64.b64decode(raw))[0]
-                return int(f) if f.is_integer() and math.copysign(1, f) > 0 else f
-            if key == "$bytes" and isinstance(raw, str):
-                return base64.b64decode(raw)
-        return {k: _decode_arg(v) for k, v in value.items()}
-    return value
-
-
-def export_value(value: Any, fmt: str = "json") -> Any:
-    """A handler's value as Convex exports it: every number a float64, special floats spelled out."""
-    if value is None or isinstance(value, (bool, str)):
-        return value
-    if isinstance(value, (int, float)):
-        f = float(value)
-        if math.isnan(f) or math.isinf(f) or (f == 0 and math.copysign(1, f) < 0):
-            if fmt == "encoded":
-                return {"$float": base64.b64encode(struct.pack("<d", f)).decode()}
-            if math.isnan(f):
-                return "NaN"
-            if math.isinf(f):
-                return "Infinity" if f > 0 else "-Infinity"
-        return f
-    if isinstance(value, (bytes, bytearray)):
-        encoded = base64.b64encode(bytes(value)).decode()
-        return {"$bytes": encoded} if fmt == "encoded" else encoded
-    if isinstance(value, dict):
-        return {str(k): export_value(v, fmt) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [export_value(v, fmt) for v in value]
-    raise TypeError(f"{type(value).__name__} is not a supported Convex type")
-
-
-def _dumps(obj: Any) -> bytes:
-    # Convex writes object keys in byte order; UTF-8 byte order is code point order.
-    return json.dumps(obj, ensure_ascii=False, sort_keys=True, allow_nan=False, separators=(",", ":")).encode()
 
 
 def _request_id() -> str:
@@ -142,13 +83,13 @@ class WireApp:
 
     def handle(self, method: str, target: str, headers: Any, body: bytes) -> tuple[int, dict[str, str], bytes]:
         try:
-            return 200, {}, _dumps(self._route(method, target, headers, body))
+            return 200, {}, convex_json.dumps(self._route(method, target, headers, body))
         except RequestError as err:
-            return err.status, err.headers, _dumps({"code": err.code, "message": err.message})
+            return err.status, err.headers, convex_json.dumps({"code": err.code, "message": err.message})
         except Exception:  # the server must answer, whatever happened
             log.exception("internal error serving %s %s", method, target)
-            body = {"code": "InternalServerError", "message": "Your request couldn't be completed. Try again later."}
-            return 500, {}, _dumps(body)
+            reply = {"code": "InternalServerError", "message": "Your request couldn't be completed. Try again later."}
+            return 500, {}, convex_json.dumps(reply)
 
     def _route(self, method: str, target: str, headers: Any, body: bytes) -> dict[str, Any]:
         url = urlsplit(target)
@@ -215,14 +156,14 @@ class WireApp:
             raise RequestError(401, "BadDeployKey", "The provided deploy key was invalid for deployment 'embedded'.")
 
     @staticmethod
-    def _format(value: Any) -> str:
+    def _format(value: Any) -> convex_json.Format:
         if value is None:
             return "json"
         if not isinstance(value, str) or value not in _FORMATS:
             raise RequestError(400, "BadFormat", f"format param must be one of [`json`]. Got {value}")
         return _FORMATS[value]
 
-    def _run(self, kind: str | None, raw_path: str, args: Any, fmt: str) -> dict[str, Any]:
+    def _run(self, kind: str | None, raw_path: str, args: Any, fmt: convex_json.Format) -> dict[str, Any]:
         path = _normalise_path(raw_path)
         fn = get_function(path)
         if isinstance(args, list) and len(args) == 1:  # legacy positional form
@@ -230,9 +171,9 @@ class WireApp:
         try:
             if fn is None or path in self.hidden:
                 raise FunctionNotFoundError(path)
-            args = _decode_arg(args)
+            args = convex_json.decode(args)
             value = self.backend.call_sync(kind or fn.kind, path, args)
-            return {"status": "success", "value": export_value(value, fmt)}
+            return {"status": "success", "value": convex_json.encode(value, fmt)}
         except FunctionNotFoundError:
             return self._error(error_text.function_not_found(raw_path))
         except WrongKindError as err:
@@ -242,7 +183,7 @@ class WireApp:
         except FunctionError as err:
             text = error_text.uncaught(err.js_name, err.message)
             if err.has_data:
-                return self._error(text, data=export_value(err.data, fmt), has_data=True)
+                return self._error(text, data=convex_json.encode(err.data, fmt), has_data=True)
             return self._error(text)
         except Exception as err:  # a handler bug: Convex reports an uncaught JS error the same way
             log.exception("%s %s raised", kind or "run", path)
@@ -272,7 +213,7 @@ class _Handler(BaseHTTPRequestHandler):
         except ValueError:
             size = -1
         if size < 0 or size > _MAX_BODY:
-            self._reply(400, {}, _dumps({"code": "BadJsonBody", "message": "Bad Content-Length"}), close=True)
+            self._reply(400, {}, convex_json.dumps({"code": "BadJsonBody", "message": "Bad Content-Length"}), close=True)
             return
         body = self.rfile.read(size) if size else b""
         status, headers, payload = self.server.app.handle(self.command, self.path, self.headers, body)
