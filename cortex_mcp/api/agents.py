@@ -6,6 +6,7 @@ from typing import Any
 
 from cortex_mcp.api import checks
 from cortex_mcp.backends.base import Backend, call, compact
+from cortex_mcp.contract.enums import AGENT_STATUSES
 from cortex_mcp.errors import InputError
 
 
@@ -59,7 +60,7 @@ async def get(backend: Backend, *, agent_id: str) -> dict | None:
 async def list_agents(
     backend: Backend, *, status: str | None = None, limit: int | None = None, offset: int | None = None
 ) -> list[dict]:
-    checks.check_choice(status, "status", ("active", "inactive", "archived"))
+    checks.check_choice(status, "status", AGENT_STATUSES)
     checks.check_limit(limit)
     if offset is not None and (not isinstance(offset, int) or isinstance(offset, bool) or offset < 0):
         raise InputError("INVALID_FORMAT", "offset must be a whole number of at least 0", "offset")

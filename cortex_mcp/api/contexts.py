@@ -7,9 +7,9 @@ from typing import Any
 
 from cortex_mcp.api import checks
 from cortex_mcp.backends.base import Backend, call, compact
+from cortex_mcp.contract.enums import CONTEXT_STATUSES
 from cortex_mcp.errors import CortexError, InputError
 
-STATUSES = ("active", "completed", "cancelled", "blocked")
 _CONTEXT_ID = re.compile(r"^ctx-\d+-[a-z0-9]+$")
 
 
@@ -42,7 +42,7 @@ async def create(
     checks.optional_text(user_id, "user_id")
     if parent_id is not None:
         check_context_id(parent_id, "parent_id")
-    checks.check_choice(status, "status", STATUSES, "INVALID_STATUS")
+    checks.check_choice(status, "status", CONTEXT_STATUSES, "INVALID_STATUS")
     if data is not None and not isinstance(data, dict):
         raise InputError("INVALID_TYPE", "data must be an object", "data")
     conversation_ref = None
@@ -93,7 +93,7 @@ async def update(
 ) -> dict:
     """§12.2: new version; data is shallow-merged; completed sets completedAt."""
     check_context_id(context_id)
-    checks.check_choice(status, "status", STATUSES, "INVALID_STATUS")
+    checks.check_choice(status, "status", CONTEXT_STATUSES, "INVALID_STATUS")
     if data is not None and not isinstance(data, dict):
         raise InputError("INVALID_TYPE", "data must be an object", "data")
     if status is None and description is None and data is None:

@@ -20,10 +20,8 @@ from typing import Any
 
 from cortex_mcp.api import checks
 from cortex_mcp.backends.base import Backend, Call, Plan, call, compact, run_plan
+from cortex_mcp.contract.enums import FACT_SOURCE_TYPES, FACT_TYPES
 from cortex_mcp.errors import CortexError, InputError
-
-FACT_TYPES = ("preference", "identity", "knowledge", "relationship", "event", "observation", "custom")
-SOURCE_TYPES = ("conversation", "system", "tool", "manual", "a2a")
 
 # Predicate classes in precedence order (§7.3 stage 1). A pattern matches as a substring of the
 # normalised predicate; first- and third-person verb forms are both listed.
@@ -145,7 +143,7 @@ def _validate(memory_space_id, fact, fact_type, confidence, source_type, tags) -
     checks.require_text(fact, "fact")
     checks.check_choice(fact_type, "fact_type", FACT_TYPES, "INVALID_FACT_TYPE")
     checks.check_range(confidence, "confidence", 0, 100, "INVALID_CONFIDENCE")
-    checks.check_choice(source_type, "source_type", SOURCE_TYPES, "INVALID_SOURCE_TYPE")
+    checks.check_choice(source_type, "source_type", FACT_SOURCE_TYPES, "INVALID_SOURCE_TYPE")
     checks.check_tags(tags)
 
 

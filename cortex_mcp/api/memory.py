@@ -23,6 +23,7 @@ from cortex_mcp.api.embeddings import Embedder
 from cortex_mcp.api.embeddings.vectors import vectors_to_store
 from cortex_mcp.api.owners import OwnerChecks
 from cortex_mcp.backends.base import Backend, Call, Plan, call, compact, run_plan
+from cortex_mcp.contract.enums import MEMORY_SOURCE_TYPES
 from cortex_mcp.errors import BackendUnavailableError, CortexError, InputError
 from cortex_mcp.ids import public_id
 
@@ -715,7 +716,7 @@ async def list_memories(
     checks.require_text(memory_space_id, "memory_space_id")
     checks.optional_text(user_id, "user_id")
     checks.check_choice(
-        source_type, "source_type", ("conversation", "system", "tool", "a2a", "fact-extraction"), "INVALID_SOURCE_TYPE"
+        source_type, "source_type", MEMORY_SOURCE_TYPES, "INVALID_SOURCE_TYPE"
     )
     checks.check_limit(limit)
     return await call(

@@ -1,10 +1,15 @@
 """Contract of the `agents` module (spec/backend/agents.md): the optional agent registry."""
 
 from cortex_mcp.contract.catalog import mutation, query
+from cortex_mcp.contract.enums import AGENT_STATUSES
 from cortex_mcp.contract.validators import v
 
 o = v.optional
-STATUS = v.enum("active", "inactive", "archived")
+
+
+def _status():
+    return v.enum(*AGENT_STATUSES)
+
 
 FUNCTIONS = [
     query(
@@ -16,7 +21,7 @@ FUNCTIONS = [
     query(
         "agents:list",
         {
-            "status": o(STATUS).describe("Only agents with this status"),
+            "status": o(_status()).describe("Only agents with this status"),
             "limit": o(v.number()).describe("Max agents (default 100)"),
             "offset": o(v.number()).describe("Agents to skip"),
         },
@@ -25,7 +30,7 @@ FUNCTIONS = [
     ),
     query(
         "agents:count",
-        {"status": o(STATUS).describe("Count only this status")},
+        {"status": o(_status()).describe("Count only this status")},
         "Count registered agents.",
         returns="number",
     ),
@@ -61,7 +66,7 @@ FUNCTIONS = [
             "description": o(v.string()).describe("New description"),
             "metadata": o(v.any()).describe("Replaces the whole metadata"),
             "config": o(v.any()).describe("Replaces the whole config"),
-            "status": o(STATUS).describe("New status"),
+            "status": o(_status()).describe("New status"),
         },
         "Update a registered agent's fields; fails with AGENT_NOT_REGISTERED if unknown.",
         idempotent=True,
@@ -90,7 +95,7 @@ FUNCTIONS = [
     mutation(
         "agents:unregisterMany",
         {
-            "status": o(STATUS).describe("Unregister every agent with this status"),
+            "status": o(_status()).describe("Unregister every agent with this status"),
             "agentIds": o(v.array(v.string())).describe("Unregister these agents"),
         },
         "Unregister several agents by ids or by status (one filter is required).",

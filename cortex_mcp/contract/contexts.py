@@ -6,6 +6,7 @@ be shared with other memory spaces as participants or through access grants.
 """
 
 from cortex_mcp.contract.catalog import mutation, query
+from cortex_mcp.contract.enums import CONTEXT_STATUSES
 from cortex_mcp.contract.validators import v
 
 o = v.optional
@@ -13,7 +14,7 @@ o = v.optional
 
 def _status():
     """A fresh validator per use, so each `.describe()` stays its own."""
-    return v.enum("active", "completed", "cancelled", "blocked")
+    return v.enum(*CONTEXT_STATUSES)
 
 
 FUNCTIONS = [

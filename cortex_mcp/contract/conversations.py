@@ -1,17 +1,18 @@
 """Contract of the `conversations` module (spec/backend/conversations.md): the ACID conversation log (Layer 1a)."""
 
 from cortex_mcp.contract.catalog import mutation, query
+from cortex_mcp.contract.enums import CONVERSATION_TYPES, MESSAGE_ROLES
 from cortex_mcp.contract.validators import v
 
 o = v.optional
 
 
 def TYPE():  # noqa: N802 - a fresh validator per use, since .describe() sets it in place
-    return v.enum("user-agent", "agent-agent")
+    return v.enum(*CONVERSATION_TYPES)
 
 
 def ROLE():  # noqa: N802
-    return v.enum("user", "agent", "system")
+    return v.enum(*MESSAGE_ROLES)
 
 
 def _participants():

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from cortex_mcp.contract.catalog import mutation, query
+from cortex_mcp.contract.enums import FACT_HISTORY_ACTIONS
 from cortex_mcp.contract.validators import Validator, v
 
 o = v.optional
-ACTIONS = ("CREATE", "UPDATE", "SUPERSEDE", "DELETE")
 
 
 def _action() -> Validator:
-    return v.enum(*ACTIONS)
+    return v.enum(*FACT_HISTORY_ACTIONS)
 
 
 FUNCTIONS = [

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from cortex_mcp.contract.catalog import mutation, query
+from cortex_mcp.contract.enums import FACT_SOURCE_TYPES, FACT_TYPES
 from cortex_mcp.contract.validators import Validator, v
 
 o = v.optional
 
-FACT_TYPES = ("preference", "identity", "knowledge", "relationship", "event", "observation", "custom")
-SOURCE_TYPES = ("conversation", "system", "tool", "manual", "a2a")
 
 
 # Validators are built fresh per argument: `.describe()` sets the description on the instance.
@@ -17,7 +16,7 @@ def _fact_type() -> Validator:
 
 
 def _source_type() -> Validator:
-    return v.enum(*SOURCE_TYPES)
+    return v.enum(*FACT_SOURCE_TYPES)
 
 
 def _strings() -> Validator:

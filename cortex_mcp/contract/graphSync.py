@@ -5,6 +5,7 @@ A worker that mirrors Cortex entities into a graph database reads pending items 
 """
 
 from cortex_mcp.contract.catalog import mutation, query
+from cortex_mcp.contract.enums import GRAPH_OPERATIONS
 from cortex_mcp.contract.validators import v
 
 o = v.optional
@@ -24,7 +25,7 @@ FUNCTIONS = [
         {
             "table": v.string().describe("Source table of the entity, e.g. memories, facts, contexts, conversations"),
             "entityId": v.string().describe("Cortex id of the entity to mirror into the graph"),
-            "operation": v.enum("insert", "update", "delete").describe("Graph operation to perform"),
+            "operation": v.enum(*GRAPH_OPERATIONS).describe("Graph operation to perform"),
             "entity": o(v.any()).describe("Full entity snapshot (omit or null for deletes)"),
             "priority": o(v.string()).describe('Priority: "high", "normal" (default) or "low"'),
         },

@@ -1,15 +1,11 @@
 """Contract of the `memories` module (spec/backend/memories.md): Layer 2 versioned vector memory."""
 
 from cortex_mcp.contract.catalog import mutation, query
+from cortex_mcp.contract.enums import CONTENT_TYPES, MEMORY_SOURCE_FILTERS, MEMORY_SOURCE_TYPES, MESSAGE_ROLES
 from cortex_mcp.contract.validators import Validator, v
 
 o = v.optional
-
-CONTENT_TYPE = v.enum("raw", "summarized", "fact")
-MESSAGE_ROLE = v.enum("user", "agent", "system")
 # `store`, `list` and `count` accept five source types; `search`, `deleteMany`, `updateMany` only four.
-SOURCE_TYPE_ALL = ("conversation", "system", "tool", "a2a", "fact-extraction")
-SOURCE_TYPE_4 = ("conversation", "system", "tool", "a2a")
 
 
 def _space(text: str = "Memory space id") -> Validator:
@@ -26,14 +22,14 @@ STORE_ARGS: dict[str, Validator] = {
     "participantId": o(v.string()).describe("Hive-mode participant that created it"),
     "tenantId": o(v.string()).describe("Multi-tenant isolation key (stored as given)"),
     "content": v.string().describe("The memory text"),
-    "contentType": CONTENT_TYPE.describe("raw, summarized or fact"),
+    "contentType": v.enum(*CONTENT_TYPES).describe("raw, summarized or fact"),
     "embedding": o(v.array(v.number())).describe("Embedding vector for semantic search (any length)"),
-    "sourceType": v.enum(*SOURCE_TYPE_ALL).describe("Where the memory came from"),
+    "sourceType": v.enum(*MEMORY_SOURCE_TYPES).describe("Where the memory came from"),
     "sourceUserId": o(v.string()).describe("User who produced the source content"),
     "sourceUserName": o(v.string()).describe("Display name of that user"),
     "userId": o(v.string()).describe("User who owns the memory (GDPR cascade)"),
     "agentId": o(v.string()).describe("Agent who owns the memory"),
-    "messageRole": o(MESSAGE_ROLE).describe("Role of the source message (user memories rank higher)"),
+    "messageRole": o(v.enum(*MESSAGE_ROLES)).describe("Role of the source message (user memories rank higher)"),
     "enrichedContent": o(v.string()).describe("Enriched/expanded text (slight search boost)"),
     "factCategory": o(v.string()).describe("Fact category (boosted by search queryCategory)"),
     "conversationRef": o(
@@ -145,7 +141,7 @@ FUNCTIONS = [
             "embedding": o(v.array(v.number())).describe("Query vector: non-empty switches to semantic search"),
             "userId": o(v.string()).describe("Only memories whose userId or sourceUserId equals this"),
             "tags": o(v.array(v.string())).describe("Only memories having any of these tags"),
-            "sourceType": o(v.enum(*SOURCE_TYPE_4)).describe("Only this source type"),
+            "sourceType": o(v.enum(*MEMORY_SOURCE_FILTERS)).describe("Only this source type"),
             "minImportance": o(v.number()).describe("Only importance >= this"),
             "minScore": o(v.number()).describe("Semantic mode: only weighted _score >= this"),
             "queryCategory": o(v.string()).describe("Semantic mode: boost memories with this factCategory"),
@@ -159,7 +155,7 @@ FUNCTIONS = [
         {
             "memorySpaceId": _space(),
             "userId": o(v.string()).describe("Only memories with this userId"),
-            "sourceType": o(v.enum(*SOURCE_TYPE_ALL)).describe("Only this source type"),
+            "sourceType": o(v.enum(*MEMORY_SOURCE_TYPES)).describe("Only this source type"),
             "limit": o(v.number()).describe("Max memories (default 100)"),
         },
         "List the newest memories of a memory space.",
@@ -170,7 +166,7 @@ FUNCTIONS = [
         {
             "memorySpaceId": _space(),
             "userId": o(v.string()).describe("Count only memories with this userId"),
-            "sourceType": o(v.enum(*SOURCE_TYPE_ALL)).describe("Count only this source type"),
+            "sourceType": o(v.enum(*MEMORY_SOURCE_TYPES)).describe("Count only this source type"),
         },
         "Count the memories of a memory space.",
         returns="number",
@@ -210,7 +206,7 @@ FUNCTIONS = [
         {
             "memorySpaceId": _space("Memory space to delete from"),
             "userId": o(v.string()).describe("Only memories whose userId or sourceUserId equals this"),
-            "sourceType": o(v.enum(*SOURCE_TYPE_4)).describe("Only this source type"),
+            "sourceType": o(v.enum(*MEMORY_SOURCE_FILTERS)).describe("Only this source type"),
         },
         "Delete every memory of a space matching the filters (no filters: the whole space).",
         destructive=True,
@@ -249,7 +245,7 @@ FUNCTIONS = [
         {
             "memorySpaceId": _space(),
             "userId": o(v.string()).describe("Only memories with this userId"),
-            "sourceType": o(v.enum(*SOURCE_TYPE_4)).describe("Only this source type"),
+            "sourceType": o(v.enum(*MEMORY_SOURCE_FILTERS)).describe("Only this source type"),
             "importance": o(v.number()).describe("Set this importance on every match"),
             "tags": o(v.array(v.string())).describe("Replace the tags of every match ([] clears)"),
         },

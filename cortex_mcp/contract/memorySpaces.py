@@ -1,17 +1,18 @@
 """Contract of the `memorySpaces` module (spec/backend/memorySpaces.md): the memory space registry."""
 
 from cortex_mcp.contract.catalog import mutation, query
+from cortex_mcp.contract.enums import MEMORY_SPACE_STATUSES, MEMORY_SPACE_TYPES
 from cortex_mcp.contract.validators import v
 
 o = v.optional
 
 
 def _type():
-    return v.enum("personal", "team", "project", "custom")
+    return v.enum(*MEMORY_SPACE_TYPES)
 
 
 def _status():
-    return v.enum("active", "archived")
+    return v.enum(*MEMORY_SPACE_STATUSES)
 
 
 def _participant():

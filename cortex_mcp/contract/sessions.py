@@ -1,13 +1,14 @@
 """Contract of the `sessions` module (spec/backend/sessions.md): native session tracking."""
 
 from cortex_mcp.contract.catalog import mutation, query
+from cortex_mcp.contract.enums import SESSION_STATUSES
 from cortex_mcp.contract.validators import v
 
 o = v.optional
 
 
 def _status():
-    return v.enum("active", "idle", "ended")
+    return v.enum(*SESSION_STATUSES)
 
 
 FUNCTIONS = [

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from pydantic import BaseModel, Field
 
 from cortex_mcp.api import agents as api
+from cortex_mcp.contract.enums import AgentStatus
 from cortex_mcp.errors import CortexError
 from cortex_mcp.toolsets.base import Registrar
 
@@ -76,7 +77,7 @@ def register(reg: Registrar) -> None:
 
     async def list_agents(
         status: Annotated[
-            Literal["active", "inactive", "archived"] | None, Field(description="Only agents with this status")
+            AgentStatus | None, Field(description="Only agents with this status")
         ] = None,
         limit: Annotated[int, Field(ge=1, le=100, description="Max agents (default 50)")] = 50,
         offset: Annotated[int, Field(ge=0, description="Agents to skip, for paging")] = 0,

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from pydantic import BaseModel, Field
 
 from cortex_mcp.api import contexts as api
+from cortex_mcp.contract.enums import ContextStatus
 from cortex_mcp.toolsets.base import Registrar
 
-Status = Literal["active", "completed", "cancelled", "blocked"]
 ContextIdArg = Annotated[str, Field(min_length=1, description="Context id (ctx-...)")]
 
 
@@ -72,7 +72,7 @@ def register(reg: Registrar) -> None:
         parent_id: Annotated[str | None, Field(description="Parent context id to make this a sub-task")] = None,
         description: Annotated[str | None, Field(description="Longer description")] = None,
         data: Annotated[dict[str, Any] | None, Field(description="Free-form state, e.g. {'owner': 'alex'}")] = None,
-        status: Annotated[Status | None, Field(description="Initial status (default active)")] = None,
+        status: Annotated[ContextStatus | None, Field(description="Initial status (default active)")] = None,
         conversation_id: Annotated[str | None, Field(description="Conversation that triggered this context")] = None,
         user_id: Annotated[str | None, Field(description="User this context is for. Default: the server's user")] = None,
         memory_space_id: Annotated[str | None, Field(description="Memory space. Default: the server's")] = None,
@@ -109,7 +109,7 @@ def register(reg: Registrar) -> None:
 
     async def update_context(
         context_id: ContextIdArg,
-        status: Annotated[Status | None, Field(description="New status; 'completed' records the completion time")] = None,
+        status: Annotated[ContextStatus | None, Field(description="New status; 'completed' records the completion time")] = None,
         description: Annotated[str | None, Field(description="New description")] = None,
         data: Annotated[dict[str, Any] | None, Field(description="Merged into the context's data (keys overwrite)")] = None,
     ) -> Context:

@@ -7,9 +7,9 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, Field
 
 from cortex_mcp.api import facts as api
+from cortex_mcp.contract.enums import FactType
 from cortex_mcp.toolsets.base import Registrar
 
-FactType = Literal["preference", "identity", "knowledge", "relationship", "event", "observation", "custom"]
 SpaceArg = Annotated[str | None, Field(description="Memory space. Default: the server's memory space")]
 
 

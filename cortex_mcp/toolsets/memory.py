@@ -7,9 +7,9 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, Field
 
 from cortex_mcp.api import memory as api
+from cortex_mcp.contract.enums import FactType, MemorySourceType
 from cortex_mcp.errors import CortexError
 from cortex_mcp.toolsets.base import Registrar, clip
-
 
 SpaceArg = Annotated[
     str | None, Field(description="Memory space to use (an isolated memory bank). Default: the server's memory space")
@@ -35,7 +35,7 @@ class FactInput(BaseModel):
     subject: str | None = Field(None, description="Who or what it is about, e.g. 'Alex' (default: the user)")
     predicate: str | None = Field(None, description="The relation, e.g. 'lives in'")
     object: str | None = Field(None, description="The value, e.g. 'Berlin'")
-    fact_type: Literal["preference", "identity", "knowledge", "relationship", "event", "observation", "custom"] = Field(
+    fact_type: FactType = Field(
         "custom", description="Kind of fact"
     )
     confidence: float = Field(80, ge=0, le=100, description="0–100 (a value ≤ 1 is read as a fraction)")
@@ -335,7 +335,7 @@ def register(reg: Registrar) -> None:
         limit: Annotated[int, Field(ge=1, le=100, description="Max memories (default 20)")] = 20,
         user_id: Annotated[str | None, Field(description="Only memories owned by this user")] = None,
         source_type: Annotated[
-            Literal["conversation", "system", "tool", "a2a", "fact-extraction"] | None,
+            MemorySourceType | None,
             Field(description="Only memories from this source"),
         ] = None,
         memory_space_id: SpaceArg = None,

@@ -9,6 +9,21 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from cortex_mcp.contract.enums import (
+    AGENT_STATUSES,
+    CONTENT_TYPES,
+    CONTEXT_STATUSES,
+    CONVERSATION_TYPES,
+    FACT_HISTORY_ACTIONS,
+    FACT_SOURCE_TYPES,
+    FACT_TYPES,
+    GRAPH_OPERATIONS,
+    MEMORY_SOURCE_TYPES,
+    MEMORY_SPACE_STATUSES,
+    MEMORY_SPACE_TYPES,
+    MESSAGE_ROLES,
+    SESSION_STATUSES,
+)
 from cortex_mcp.contract.validators import ObjectValidator, OptionalValidator, v
 
 o = v.optional
@@ -57,7 +72,7 @@ _participant = v.object({"id": v.string(), "type": v.string(), "joinedAt": v.num
 _message = v.object(
     {
         "id": v.string(),
-        "role": _enum("user", "agent", "system"),
+        "role": _enum(*MESSAGE_ROLES),
         "content": v.string(),
         "timestamp": v.number(),
         "participantId": o(v.string()),
@@ -106,13 +121,13 @@ _table(
         "participantId": o(v.string()),
         "tenantId": o(v.string()),
         "content": v.string(),
-        "contentType": _enum("raw", "summarized", "fact"),
+        "contentType": _enum(*CONTENT_TYPES),
         "embedding": o(v.array(v.number())),
-        "sourceType": _enum("conversation", "system", "tool", "a2a", "fact-extraction"),
+        "sourceType": _enum(*MEMORY_SOURCE_TYPES),
         "sourceUserId": o(v.string()),
         "sourceUserName": o(v.string()),
         "sourceTimestamp": v.number(),
-        "messageRole": o(_enum("user", "agent", "system")),
+        "messageRole": o(_enum(*MESSAGE_ROLES)),
         "userId": o(v.string()),
         "agentId": o(v.string()),
         "conversationRef": o(v.object({"conversationId": v.string(), "messageIds": v.array(v.string())})),
@@ -183,10 +198,10 @@ _table(
         "memorySpaceId": v.string(),
         "name": o(v.string()),
         "tenantId": o(v.string()),
-        "type": _enum("personal", "team", "project", "custom"),
+        "type": _enum(*MEMORY_SPACE_TYPES),
         "participants": v.array(_participant),
         "metadata": v.any(),
-        "status": _enum("active", "archived"),
+        "status": _enum(*MEMORY_SPACE_STATUSES),
         "createdAt": v.number(),
         "updatedAt": v.number(),
     },
@@ -210,7 +225,7 @@ _table(
         "description": o(v.string()),
         "metadata": o(v.any()),
         "config": o(v.any()),
-        "status": _enum("active", "inactive", "archived"),
+        "status": _enum(*AGENT_STATUSES),
         "registeredAt": v.number(),
         "updatedAt": v.number(),
         "lastActive": o(v.number()),
@@ -231,7 +246,7 @@ _table(
         "memorySpaceId": v.string(),
         "participantId": o(v.string()),
         "tenantId": o(v.string()),
-        "type": _enum("user-agent", "agent-agent"),
+        "type": _enum(*CONVERSATION_TYPES),
         "participants": v.object(
             {
                 "userId": o(v.string()),
@@ -295,12 +310,12 @@ _table(
         "userId": o(v.string()),
         "tenantId": o(v.string()),
         "fact": v.string(),
-        "factType": _enum("preference", "identity", "knowledge", "relationship", "event", "observation", "custom"),
+        "factType": _enum(*FACT_TYPES),
         "subject": o(v.string()),
         "predicate": o(v.string()),
         "object": o(v.string()),
         "confidence": v.number(),
-        "sourceType": _enum("conversation", "system", "tool", "manual", "a2a"),
+        "sourceType": _enum(*FACT_SOURCE_TYPES),
         "sourceRef": o(
             v.object(
                 {"conversationId": o(v.string()), "messageIds": o(v.array(v.string())), "memoryId": o(v.string())}
@@ -339,7 +354,7 @@ _table(
         "eventId": v.string(),
         "factId": v.string(),
         "memorySpaceId": v.string(),
-        "action": _enum("CREATE", "UPDATE", "SUPERSEDE", "DELETE"),
+        "action": _enum(*FACT_HISTORY_ACTIONS),
         "oldValue": o(v.string()),
         "newValue": o(v.string()),
         "supersededBy": o(v.string()),
@@ -379,7 +394,7 @@ _table(
         "rootId": o(v.string()),
         "depth": v.number(),
         "childIds": v.array(v.string()),
-        "status": _enum("active", "completed", "cancelled", "blocked"),
+        "status": _enum(*CONTEXT_STATUSES),
         "conversationRef": o(v.object({"conversationId": v.string(), "messageIds": o(v.array(v.string()))})),
         "userId": o(v.string()),
         "participants": v.array(v.string()),
@@ -449,7 +464,7 @@ _table(
         "userId": v.string(),
         "tenantId": o(v.string()),
         "memorySpaceId": o(v.string()),
-        "status": _enum("active", "idle", "ended"),
+        "status": _enum(*SESSION_STATUSES),
         "startedAt": v.number(),
         "lastActiveAt": v.number(),
         "endedAt": o(v.number()),
@@ -515,7 +530,7 @@ _table(
     {
         "table": v.string(),
         "entityId": v.string(),
-        "operation": _enum("insert", "update", "delete"),
+        "operation": _enum(*GRAPH_OPERATIONS),
         "entity": o(v.any()),
         "synced": v.boolean(),
         "syncedAt": o(v.number()),

@@ -7,9 +7,9 @@ from typing import Any
 from cortex_mcp.backends.embedded.handlers import handler
 from cortex_mcp.backends.embedded.js import js_iso, js_slice, truthy
 from cortex_mcp.backends.embedded.store import Tx
+from cortex_mcp.contract.enums import FACT_HISTORY_ACTIONS
 from cortex_mcp.ids import public_id
 
-ACTIONS = ("CREATE", "UPDATE", "SUPERSEDE", "DELETE")
 _EVENT_OPTIONAL = (
     "oldValue",
     "newValue",
@@ -108,7 +108,7 @@ def get_changes_by_time_range(tx: Tx, args: dict) -> Any:
 
 @handler("factHistory:countByAction")
 def count_by_action(tx: Tx, args: dict) -> Any:
-    counts = dict.fromkeys(ACTIONS, 0)
+    counts = dict.fromkeys(FACT_HISTORY_ACTIONS, 0)
     total = 0
     for event in tx.query("factHistory").index("by_memorySpace", args["memorySpaceId"]):
         if _in_range(event, args):
@@ -142,7 +142,7 @@ def get_activity_summary(tx: Tx, args: dict) -> Any:
     since = tx.now - hours * HOUR_MS
     time_range = {"hours": hours, "since": js_iso(since), "until": js_iso(tx.now)}
     events = tx.query("factHistory").index("by_memorySpace_timestamp", args["memorySpaceId"], gte=since).collect()
-    counts = dict.fromkeys(ACTIONS, 0)
+    counts = dict.fromkeys(FACT_HISTORY_ACTIONS, 0)
     facts: set[str] = set()
     participants: set[str] = set()
     for event in events:
