@@ -78,7 +78,7 @@ _PARSE_PHRASES = sorted(
 _PARSE = re.compile(
     r"^\s*(?P<subject>[^\s].{0,60}?)(?:'s|’s)?\s+(?P<predicate>"
     + "|".join(re.escape(p) for p in _PARSE_PHRASES)
-    + r")\s+(?P<object>.+?)[\s.!]*$",
+    + r")\s+(?P<object>.+)",
     re.IGNORECASE | re.DOTALL,
 )
 
@@ -107,7 +107,8 @@ def parse_fact(text: str) -> tuple[str, str, str] | None:
     match = _PARSE.match(text)
     if match is None or len(match["subject"].split()) > 6:
         return None
-    return match["subject"].strip(), match["predicate"].lower(), match["object"].strip()
+    value = match["object"].rstrip(" \t\r\n.!")  # no regex backtracking over a long tail
+    return (match["subject"].strip(), match["predicate"].lower(), value.strip()) if value.strip() else None
 
 
 def resolve_subject(subject: str | None, user_id: str | None) -> str | None:
