@@ -94,6 +94,12 @@ def _select(table: Table, alias: str = "") -> str:
     return ", ".join(f"{alias}{c}" for c in ("_id", "_creationTime", "doc", *map(_vector_column, table.vectors)))
 
 
+# Vectors are stored as float32, as vector indexes store them: half the bytes of float64, and the
+# precision (7 digits) is far beyond what similarity needs (docs/parity.md).
+VECTOR_TYPECODE = "f"
+FLOAT32_MAX = 3.4028234663852886e38
+
+
 def _pack(vector: list) -> bytes:
     try:
         floats = [float(x) for x in vector]  # an int too large for a float raises OverflowError
@@ -101,7 +107,13 @@ def _pack(vector: list) -> bytes:
         floats = [math.inf]
     if not all(map(math.isfinite, floats)):
         raise plain_error("NaN and Infinity cannot be stored in a document")
-    return array("d", floats).tobytes()
+    if any(abs(x) > FLOAT32_MAX for x in floats):
+        raise plain_error("Vector values must lie within ±3.4e38 (stored as float32; larger ones would be Infinity)")
+    return array(VECTOR_TYPECODE, floats).tobytes()
+
+
+def unpack_vector(blob: bytes) -> list[float]:
+    return array(VECTOR_TYPECODE, blob).tolist()
 
 
 def _ddl(table: Table) -> list[str]:
@@ -132,7 +144,30 @@ def _ddl(table: Table) -> list[str]:
             f'CREATE VIRTUAL TABLE IF NOT EXISTS "{table.name}__search_{name}" '
             f"USING fts5(text, tokenize = 'unicode61 remove_diacritics 2')"
         )
+    for field_path in table.vectors:
+        statements.extend(_vector_triggers(table.name, _vector_column(field_path)))
     return statements
+
+
+VECTORS_VERSION = "vectors_version"  # the `_meta` counter that vectors.py's cache is valid for
+
+
+def _vector_triggers(table: str, column: str) -> list[str]:
+    """Count every change of a stored vector (in any process), so a cached vector matrix can tell
+    in one lookup whether it is still current; rows without vectors cost nothing."""
+    bump = (
+        f"INSERT INTO _meta(key, value) VALUES ('{VECTORS_VERSION}', 1) "
+        "ON CONFLICT(key) DO UPDATE SET value = value + 1"
+    )
+    events = {
+        "insert": f"AFTER INSERT ON \"{table}\" WHEN NEW.{column} IS NOT NULL",
+        "delete": f"AFTER DELETE ON \"{table}\" WHEN OLD.{column} IS NOT NULL",
+        "update": f"AFTER UPDATE OF {column} ON \"{table}\" WHEN OLD.{column} IS NOT NEW.{column}",
+    }
+    return [
+        f'CREATE TRIGGER IF NOT EXISTS "{table}__{column}_{event}" {when} BEGIN {bump}; END'
+        for event, when in events.items()
+    ]
 
 
 _TERM = re.compile(r"\w+", re.UNICODE)
@@ -257,7 +292,7 @@ class Query:
         Python filters do not apply here (they need the document)."""
         sql, params = self._sql(f"_id, {_vector_column(field_path)}")
         for doc_id, blob in self._tx.conn.execute(sql, params):
-            yield doc_id, None if blob is None else array("d", blob).tolist()
+            yield doc_id, None if blob is None else unpack_vector(blob)
 
     def first(self) -> dict | None:
         found = self.take(1)
@@ -277,7 +312,7 @@ def _decode(row: tuple, table: Table) -> dict:
             doc[key] = doc[value.field] if isinstance(value, SameAs) else copy.deepcopy(value)
     for field_path, blob in zip(table.vectors, row[3:]):
         if blob is not None:
-            doc[field_path] = array("d", blob).tolist()
+            doc[field_path] = unpack_vector(blob)
     doc["_id"] = row[0]
     doc["_creationTime"] = row[1]
     return doc
@@ -584,10 +619,21 @@ def _indexes_without_creation_time(conn: sqlite3.Connection) -> None:
 # Applied in this order to files written by older versions; a new file records them all as done.
 # To change the stored layout: change schema.py (new files), and when `_create_missing` cannot get
 # an existing file there (a changed tokenizer, a moved or converted value), append one step here.
+def _vectors_float32(conn: sqlite3.Connection) -> None:
+    """float64 vector blobs (schema 2 and steps 0001-0003) become float32 (`VECTOR_TYPECODE`)."""
+    if "v_embedding" not in {row[1] for row in conn.execute('PRAGMA table_xinfo("memories")')}:
+        return
+    rows = conn.execute("SELECT rowid, v_embedding FROM memories WHERE v_embedding IS NOT NULL").fetchall()
+    for rowid, blob in rows:
+        values = [max(-FLOAT32_MAX, min(FLOAT32_MAX, x)) for x in array("d", blob)]
+        conn.execute("UPDATE memories SET v_embedding = ? WHERE rowid = ?", (array("f", values).tobytes(), rowid))
+
+
 MIGRATIONS: list[Step] = [
     Step("0001-vectors-out-of-documents", _vectors_out_of_documents),
     Step("0002-virtual-generated-columns", _virtual_generated_columns),
     Step("0003-indexes-without-creation-time", _indexes_without_creation_time),
+    Step("0005-vectors-float32", _vectors_float32),
 ]
 
 

@@ -15,9 +15,9 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from operator import mul
 from typing import Any
 
+from cortex_mcp.backends.embedded import vectors
 from cortex_mcp.backends.embedded.handlers import handler
 from cortex_mcp.backends.embedded.js import js_iso, js_number, js_slice, js_stringify, or_default, truthy, utf16_len
 from cortex_mcp.backends.embedded.store import REMOVE, Tx, take_limit
@@ -110,15 +110,6 @@ def _by_user_query(tx: Tx, args: dict):
     return q.index("by_memorySpace", args["memorySpaceId"])
 
 
-def _cosine(query: list, query_norm: float, other: list) -> float:
-    """Cosine similarity; -1 for a length mismatch, 0 when either vector has zero norm."""
-    if len(query) != len(other):
-        return -1.0
-    dot = sum(map(mul, query, other))
-    norm = math.sqrt(sum(map(mul, other, other)))
-    if query_norm == 0 or norm == 0:
-        return 0.0
-    return dot / (query_norm * norm)
 
 
 def _is_acknowledgement(content: str) -> bool:
@@ -377,22 +368,12 @@ def _keyword_search(tx: Tx, args: dict, limit: Any) -> list[dict]:
 def _semantic_search(tx: Tx, args: dict, limit: Any) -> list[dict]:
     """Brute-force cosine ranking (the contract): scores come from the stored vectors alone; only
     the documents that can reach the result are read, best first, until `limit` pass the filters."""
-    vector = args["embedding"]
-    vector_norm = math.sqrt(sum(map(mul, vector, vector)))
-    ranked: list[tuple[float, str]] = []
-    for doc_id, embedding in tx.query(TABLE).index("by_memorySpace", args["memorySpaceId"]).vectors("embedding"):
-        if not embedding:
-            continue
-        score = _cosine(vector, vector_norm, embedding)
-        if math.isnan(score) or score < 0:
-            continue
-        ranked.append((score, doc_id))
-    ranked.sort(key=lambda pair: pair[0], reverse=True)  # stable, as Array.prototype.sort
     keep = _post_filter(args, include_source_type=True)
     # js_slice of a negative (or infinite) limit needs every match
     bound = math.trunc(limit) if 0 < limit < math.inf else None
     scored: list[dict] = []
-    for score, doc_id in ranked:
+    # best first, ties in creation order (a stable sort, as Array.prototype.sort); vectors.py
+    for score, doc_id in vectors.ranked(tx, args["memorySpaceId"], args["embedding"], bound):
         memory = tx.fetch(doc_id)
         if keep is not None and not keep(memory):
             continue
