@@ -47,7 +47,8 @@ async def test_remember_tool_stores_a_vector_with_openai_embeddings(tmp_path, se
             result = await ok(client, "remember", {"content": "allergic to peanuts"})
     memory, status = await _memory_and_status(tmp_path / "cortex.db", result["memories"][0]["memory_id"])
     assert all(
-        math.isclose(a, b, abs_tol=1e-6) for a, b in zip(memory["embedding"], fake_vector("allergic to peanuts"))
+        math.isclose(a, b, abs_tol=1e-6)
+        for a, b in zip(memory["embedding"], fake_vector("allergic to peanuts"), strict=True)
     )
     assert status["model"] == "openai:fake" and status["embedded"] == 2
 

@@ -40,7 +40,9 @@ async def embedders(server):
 
 
 def close_to(stored, expected) -> bool:
-    return len(stored) == len(expected) and all(math.isclose(a, b, abs_tol=1e-6) for a, b in zip(stored, expected))
+    return len(stored) == len(expected) and all(
+        math.isclose(a, b, abs_tol=1e-6) for a, b in zip(stored, expected, strict=False)
+    )
 
 
 async def note(backend, content, embedder=None, **extra):
@@ -134,7 +136,7 @@ async def test_reindex_is_resumable(backend, embedders, server):
     assert second.embedded == 6 and second.cleared == 0
     assert sum(len(b) for b in server.batches) == 6
     assert (await reindex(backend, embedder)).embedded == 0
-    for memory_id, text in zip(ids, texts):
+    for memory_id, text in zip(ids, texts, strict=True):
         memory = await stored(backend, memory_id)
         assert close_to(memory["embedding"], fake_vector(text)) and memory["version"] == 1  # no new version
 

@@ -84,7 +84,7 @@ def test_matrix_search_orders_exactly_as_python(tmp_path, monkeypatch):
         fast = [order(q, w) for q in queries for w in (3, None)]
         monkeypatch.setattr(vectors, "_numpy", lambda: None)
         slow = [order(q, w) for q in queries for w in (3, None)]
-        for f, s in zip(fast, slow):
+        for f, s in zip(fast, slow, strict=True):
             assert [doc for _, doc in f] == [doc for _, doc in s]
             assert [score for score, _ in f] == pytest.approx([score for score, _ in s], abs=1e-6)
         assert len(slow[-1]) == 301  # a zero query scores 0 everywhere (kept, as the contract says)

@@ -113,7 +113,8 @@ def _pack(vector: list) -> bytes:
 
 
 def unpack_vector(blob: bytes) -> list[float]:
-    return array(VECTOR_TYPECODE, blob).tolist()
+    values: list[float] = array(VECTOR_TYPECODE, blob).tolist()  # type: ignore[assignment]
+    return values
 
 
 def _ddl(table: Table) -> list[str]:
