@@ -27,6 +27,8 @@ def open_backend(config: Config) -> Backend:
     if config.backend == "convex":
         from cortex_mcp.backends.convex import ConvexBackend
 
+        if not config.convex_url:
+            raise ValueError("the convex backend needs --convex-url (or CONVEX_URL)")
         return ConvexBackend(config.convex_url, deploy_key=config.convex_deploy_key, timeout=config.timeout)
     from cortex_mcp.backends.embedded import EmbeddedBackend
 

@@ -18,7 +18,7 @@ def refusal(validator, value) -> str:
     [
         (et.value_mismatch(None, "v.float64()", ".limit"), ".limit", None, "v.float64()"),
         (et.missing_field("n", {}, "v.object({n: v.string()})", ""), "", "n", "v.object({n: v.string()})"),
-        (et.missing_field("id", {}, "v.object({id: v.string()})", ".p[2]"), ".p[2]", "id", "v.object({id: v.string()})"),
+        (et.missing_field("i", {}, "v.object({i: v.string()})", ".p[2]"), ".p[2]", "i", "v.object({i: v.string()})"),
         (et.extra_field("zz", {"zz": 1}, "v.object({})", ""), "", "zz", "v.object({})"),
         (et.literal_mismatch("x", 'v.literal("y")', ".kind"), ".kind", None, 'v.literal("y")'),
     ],

@@ -19,6 +19,7 @@ from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp.server.mcpserver.tools import Tool
 from mcp.server.mcpserver.utilities.context_injection import find_context_parameter
+from mcp.server.mcpserver.utilities.func_metadata import ArgModelBase
 from mcp.types import ToolAnnotations
 from pydantic import ConfigDict
 
@@ -127,7 +128,7 @@ def _per_call(fn: Callable) -> tuple[Callable, str]:
 def _forbid_unknown_arguments(tool: Tool) -> None:
     """Reject arguments a tool does not declare (the SDK ignores them), naming the stray key."""
     loose = tool.fn_metadata.arg_model
-    strict = type(
+    strict: type[ArgModelBase] = type(
         loose.__name__,
         (loose,),
         {"model_config": ConfigDict(**{**loose.model_config, "extra": "forbid"}), "__module__": loose.__module__},
