@@ -41,6 +41,9 @@ async def _seed(client, backend) -> dict:
                                                      "userId": "bob", "parentId": parent["contextId"]})
     grandchild = await call(backend, "contexts:create", {"memorySpaceId": "test-space", "purpose": "week one",
                                                           "userId": "bob", "parentId": child["contextId"]})
+    shared = await call(backend, "contexts:create", {"memorySpaceId": "test-space", "purpose": "team sync",
+                                                      "userId": "bob"})
+    await call(backend, "contexts:addParticipant", {"contextId": shared["contextId"], "participantId": USER})
     # Another user's data, which must survive.
     await ok(client, "remember", {"user_id": "bob", "agent_id": "helper-bot", "content": "Bob prefers the cello"})
     return {"child": child["contextId"], "grandchild": grandchild["contextId"]}
@@ -52,7 +55,7 @@ async def test_cascade_erasure_leaves_no_trace_in_the_file(client, backend):
     counts = found["counts"]
     assert counts["memories"] >= 4 and counts["facts"] >= 2 and counts["conversations"] == 1
     assert counts["a2aMessages"] == 1 and counts["memorySpaceParticipants"] == 1
-    assert counts["graphSyncQueue"] == 1 and counts["contextChildren"] == 1
+    assert counts["graphSyncQueue"] == 1 and counts["contextChildren"] == 1 and counts["contextParticipants"] == 1
     assert USER.encode() in _file_bytes(backend) or WORD.encode() in _file_bytes(backend)
 
     result = await ok(client, "delete_user", {"user_id": USER, "cascade": True})

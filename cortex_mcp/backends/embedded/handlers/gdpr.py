@@ -89,8 +89,10 @@ def _references(tx: Tx, user_id: str, found: dict[str, list[dict]]) -> dict[str,
                 and c["contextId"] not in erased_contexts]
     parents = [c for c in tx.query("contexts") if c["contextId"] not in erased_contexts
                and erased_contexts & set(c.get("childIds") or [])]
+    shared = [c for c in tx.query("contexts") if c["contextId"] not in erased_contexts
+              and user_id in (c.get("participants") or [])]
     return {"a2aMessages": copies, "memorySpaceParticipants": spaces, "graphSyncQueue": queued,
-            "contextChildren": children, "contextParents": parents}
+            "contextChildren": children, "contextParents": parents, "contextParticipants": shared}
 
 
 def _report(user_id: str, found: dict[str, list[dict]], profile: dict | None, refs: dict[str, list[dict]]) -> dict:
@@ -104,12 +106,14 @@ def _report(user_id: str, found: dict[str, list[dict]], profile: dict | None, re
     counts["memorySpaceParticipants"] = len(refs["memorySpaceParticipants"])
     counts["graphSyncQueue"] = len(refs["graphSyncQueue"])
     counts["contextChildren"] = len(refs["contextChildren"])
+    counts["contextParticipants"] = len(refs["contextParticipants"])
     items = {layer: [_LAYERS[layer][2](d) for d in docs] for layer, docs in found.items()}
     items["a2aMessages"] = [{"conversationId": c["conversationId"], "messageIds": c["_erase"]}
                             for c in refs["a2aMessages"]]
     items["memorySpaceParticipants"] = [s["memorySpaceId"] for s in refs["memorySpaceParticipants"]]
     items["graphSyncQueue"] = [{"table": q["table"], "entityId": q["entityId"]} for q in refs["graphSyncQueue"]]
     items["contextChildren"] = [c["contextId"] for c in refs["contextChildren"]]
+    items["contextParticipants"] = [c["contextId"] for c in refs["contextParticipants"]]
     return {
         "userId": user_id,
         "profile": profile is not None,
@@ -136,6 +140,9 @@ def _edit_references(tx: Tx, user_id: str, refs: dict[str, list[dict]], erased_c
     for parent in refs["contextParents"]:
         kept = [i for i in parent["childIds"] if i not in erased_contexts]
         tx.patch(parent["_id"], {"childIds": kept, "updatedAt": tx.now})
+    for shared in refs["contextParticipants"]:
+        kept = [p for p in shared["participants"] if p != user_id]
+        tx.patch(shared["_id"], {"participants": kept, "updatedAt": tx.now})
     for child in refs["contextChildren"]:
         # Another user's context under an erased one becomes the root of its own chain.
         tx.patch(child["_id"], {"parentId": REMOVE, "rootId": child["contextId"], "depth": 0, "updatedAt": tx.now})
