@@ -34,7 +34,13 @@ SERVICES = {"backend"}
 # Top-level options every subcommand honours.
 EVERYWHERE = {"log_level"}
 # Serving options that only mean something with another option's value: option -> (option, value).
-NEEDS = {"convex_url": ("backend", "convex"), "host": ("transport", "http"), "port": ("transport", "http")}
+NEEDS = {
+    "convex_url": ("backend", "convex"),
+    "host": ("transport", "http"),
+    "port": ("transport", "http"),
+    "embeddings_url": ("embeddings", "openai"),
+    "embeddings_model": ("embeddings", "openai"),
+}
 
 ENV_HELP = """\b
 Also read from the environment:

@@ -324,6 +324,8 @@ def test_streamable_http_transport(calls):
         (["--convex-url", "https://x.convex.cloud"], None, "--convex-url applies to --backend convex"),
         (["--port", "9000"], None, "--port applies to --transport http"),
         (["--host", "0.0.0.0", "--transport", "stdio"], None, "--host applies to --transport http"),
+        (["--embeddings-url", "http://127.0.0.1:1/v1"], None, "--embeddings-url applies to --embeddings openai"),
+        (["--embeddings", "local", "--embeddings-model", "m"], None, "--embeddings-model applies to"),
         (["serve"], None, "No such command 'serve'"),
     ],
 )
