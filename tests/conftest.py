@@ -77,7 +77,7 @@ async def backend(request, tmp_path):
         from cortex_mcp.backends.embedded.wire import WireServer
 
         server = WireServer(tmp_path / "cortex.db").start()
-        b = ConvexBackend(server.url, timeout=10.0)
+        b = ConvexBackend(server.url, deploy_key=server.key, timeout=10.0)
         b.store = server.backend.store  # type: ignore[attr-defined]
         try:
             yield b

@@ -307,7 +307,7 @@ async def test_mutation_is_never_sent_twice(failure):
 
 async def test_round_trip_then_stopped_server_is_unavailable_within_timeout(tmp_path):
     server = WireServer(tmp_path / "c.db").start()
-    b = ConvexBackend(server.url, timeout=2.0)
+    b = ConvexBackend(server.url, deploy_key=server.key, timeout=2.0)
     try:
         doc = await call(b, "agents:register", {"agentId": "a1", "name": "A"})
         assert doc["agentId"] == "a1" and doc["metadata"] == {}

@@ -22,9 +22,11 @@ def server(tmp_path):
     s.close()
 
 
-def doctor(url, **kw):
+def doctor(target, **kw):
+    """Run the doctor against a WireServer (with its key) or a bare URL."""
     out = io.StringIO()
-    code = run_doctor(url, out=out, **kw)
+    url, key = (target, None) if isinstance(target, str) else (target.url, target.key)
+    code = run_doctor(url, deploy_key=key, out=out, **kw)
     return code, out.getvalue()
 
 
@@ -32,7 +34,7 @@ def test_embedded_target_is_complete_and_nothing_runs(server):
     runs = []
     original = server.backend.store.run
     server.backend.store.run = lambda writable, fn: runs.append(writable) or original(writable, fn)
-    code, text = doctor(server.url)
+    code, text = doctor(server)
     assert code == 0, text
     assert "overall: " in text and "(100.0%)" in text
     for module in {fn.module for fn in CATALOG.values() if not fn.extension}:
@@ -41,7 +43,7 @@ def test_embedded_target_is_complete_and_nothing_runs(server):
 
 
 def test_json_report(server):
-    code, text = doctor(server.url, as_json=True)
+    code, text = doctor(server, as_json=True)
     report = json.loads(text)
     assert code == 0 and report["ok"] is True and report["completeness"] == 100.0
     upstream = [fn for fn in CATALOG.values() if not fn.extension]
@@ -58,12 +60,12 @@ def test_json_report(server):
 
 def test_missing_function_is_named(tmp_path):
     with WireServer(tmp_path / "d.db", hidden={"agents:computeStats"}) as s:
-        code, text = doctor(s.url)
+        code, text = doctor(s)
         assert code == 1
         line = next(line for line in text.splitlines() if "agents:computeStats" in line)
         assert "missing" in line
         assert "agents  10/11 ok (90.9%)" in text
-        code, text = doctor(s.url, as_json=True)
+        code, text = doctor(s, as_json=True)
         report = json.loads(text)
         assert report["missing"] == 1 and report["ok"] is False
 
@@ -71,7 +73,7 @@ def test_missing_function_is_named(tmp_path):
 def test_missing_extensions_do_not_fail_an_upstream_deployment(tmp_path):
     extensions = {path for path, fn in CATALOG.items() if fn.extension}
     with WireServer(tmp_path / "d.db", hidden=extensions) as s:
-        code, text = doctor(s.url)
+        code, text = doctor(s)
     assert code == 0, text
     assert "cortex-mcp extensions (optional" in text and "(100.0%)" in text
     assert next(line for line in text.splitlines() if "gdpr:deleteUserData" in line).split()[-1] == "missing"
@@ -79,7 +81,7 @@ def test_missing_extensions_do_not_fail_an_upstream_deployment(tmp_path):
 
 def test_catalog_entry_the_backend_lacks(server):
     extra = query("agents:brandNew", {"agentId": v.string()}, "not on any backend")
-    code, text = doctor(server.url, functions=[CATALOG["agents:get"], extra], as_json=True)
+    code, text = doctor(server, functions=[CATALOG["agents:get"], extra], as_json=True)
     report = json.loads(text)
     assert code == 1 and report["completeness"] == 50.0
     statuses = {f["path"]: f["status"] for f in report["modules"]["agents"]["functions"]}
@@ -110,7 +112,7 @@ def test_validator_mismatches_are_reported(server):
         # wrong kind
         mutation("agents:computeStats", {"agentId": v.string()}, "kind"),
     ]
-    code, text = doctor(server.url, functions=ours, as_json=True)
+    code, text = doctor(server, functions=ours, as_json=True)
     report = json.loads(text)
     assert code == 1 and report["okCount"] == 0 and report["mismatch"] == 6
     status, d = details(report, "agents:get")
@@ -123,7 +125,7 @@ def test_validator_mismatches_are_reported(server):
     assert details(report, "agents:exists")[1] == ["target lacks argument `tenantId`"]
     assert "target expects v.union(" in details(report, "agents:count")[1][0]
     assert details(report, "agents:computeStats")[1] == ["kind: target defines it as a query, catalog says mutation"]
-    code, text = doctor(server.url, functions=ours)
+    code, text = doctor(server, functions=ours)
     assert "agents  0/6 ok (0.0%)" in text and "mismatch" in text
 
 
@@ -148,7 +150,7 @@ def test_samples_follow_the_validator():
 
 def test_a_target_that_runs_probes_is_flagged(server):
     server.backend.call_sync = lambda kind, path, args: None  # a target that validates nothing
-    code, text = doctor(server.url, functions=[CATALOG["agents:count"]], as_json=True)
+    code, text = doctor(server, functions=[CATALOG["agents:count"]], as_json=True)
     status, d = details(json.loads(text), "agents:count")
     assert code == 1 and status == "mismatch" and "DANGER" in d[0]
 

@@ -15,7 +15,7 @@ PREFIX = re.compile(r"^\[Request ID: [0-9a-f]{16}\] Server Error\n")
 
 @pytest.fixture
 def server(tmp_path):
-    s = WireServer(tmp_path / "wire.db", hidden={"agents:exists"}, deploy_key="dev:key").start()
+    s = WireServer(tmp_path / "wire.db", hidden={"agents:exists"}, key="dev:key").start()
     try:
         yield s
     finally:
@@ -24,7 +24,7 @@ def server(tmp_path):
 
 @pytest.fixture
 def http(server):
-    with httpx.Client(base_url=server.url, timeout=5) as client:
+    with httpx.Client(base_url=server.url, timeout=5, headers={"Authorization": "Convex dev:key"}) as client:
         yield client
 
 
@@ -151,18 +151,147 @@ def test_unknown_route_wrong_method_and_get_query(http):
     assert r.json() == {"status": "success", "value": 0.0}
 
 
-def test_bad_deploy_key_is_refused(http):
-    r = post(http, "/api/query", {"path": "agents:count", "args": {}}, headers={"Authorization": "Convex wrong"})
-    assert r.status_code == 401 and r.json()["code"] == "BadDeployKey"
-    r = post(http, "/api/query", {"path": "agents:count", "args": {}}, headers={"Authorization": "Convex dev:key"})
-    assert r.status_code == 200
-    r = post(http, "/api/query", {"path": "agents:count", "args": {}}, headers={"Authorization": "Bearer any"})
-    assert r.status_code == 200
+def test_the_key_is_required(server):
+    body = json.dumps({"path": "agents:count", "args": {}})
+    with httpx.Client(base_url=server.url, timeout=5, headers={"Content-Type": "application/json"}) as raw:
+        for auth, code in [(None, "MissingDeployKey"), ("Convex wrong", "BadDeployKey"), ("Bearer dev:key", "MissingDeployKey"),
+                           ("Convex dev:key2", "BadDeployKey"), ("convex dev:key", "MissingDeployKey")]:
+            r = raw.post("/api/query", content=body, headers={"Authorization": auth} if auth else {})
+            assert r.status_code == 401 and r.json()["code"] == code, (auth, r.text)
+            assert r.headers["www-authenticate"] == "Convex"
+        r = raw.post("/api/nope", content=body)  # routes are not revealed without the key
+        assert r.status_code == 401
+        r = raw.post("/api/query", content=body, headers={"Authorization": "Convex dev:key"})
+        assert r.status_code == 200 and r.json()["value"] == 0.0
+
+
+def test_generated_key_is_unique_and_long(tmp_path):
+    with WireServer(tmp_path / "a.db") as a, WireServer(tmp_path / "b.db") as b:
+        assert a.key != b.key and len(a.key) >= 40
+        with httpx.Client(base_url=a.url, timeout=5) as raw:
+            headers = {"Content-Type": "application/json"}
+            body = json.dumps({"path": "agents:count", "args": {}})
+            assert raw.post("/api/query", content=body, headers={**headers, "Authorization": f"Convex {b.key}"}).status_code == 401
+            assert raw.post("/api/query", content=body, headers={**headers, "Authorization": f"Convex {a.key}"}).status_code == 200
+
+
+@pytest.mark.parametrize(
+    "headers, status",
+    [
+        ({"Host": "evil.example"}, 421),
+        ({"Host": "evil.example:80"}, 421),
+        ({"Host": "127.0.0.1.evil.example"}, 421),
+        ({"Host": "localhost:3210"}, 200),
+        ({"Origin": "http://evil.example"}, 403),
+        ({"Origin": "null"}, 403),
+        ({"Origin": "http://localhost:5173"}, 200),
+        ({"Origin": "http://127.0.0.1"}, 200),
+    ],
+)
+def test_host_and_origin_allow_list(http, headers, status):
+    r = post(http, "/api/query", {"path": "agents:count", "args": {}}, headers=headers)
+    assert r.status_code == status, r.text
+    assert r.headers["content-type"] == "application/json"
+    assert not any(h.lower().startswith("access-control-") for h in r.headers)
+
+
+def test_no_cors_and_no_preflight(http):
+    r = http.options("/api/query", headers={"Origin": "http://localhost:1", "Access-Control-Request-Method": "POST"})
+    assert r.status_code == 405 and not any(h.lower().startswith("access-control-") for h in r.headers)
+
+
+def test_non_loopback_bind_defaults_to_its_own_address(tmp_path):
+    with WireServer(tmp_path / "n.db", "127.0.0.2", key="k") as s, httpx.Client(base_url=s.url, timeout=5) as raw:
+        headers = {"Content-Type": "application/json", "Authorization": "Convex k"}
+        body = json.dumps({"path": "agents:count", "args": {}})
+        assert raw.post("/api/query", content=body, headers=headers).status_code == 200
+        assert raw.post("/api/query", content=body, headers={**headers, "Host": "localhost"}).status_code == 421
+    with WireServer(tmp_path / "n.db", "127.0.0.2", key="k", allowed_hosts=["memory.internal:*"]) as s:
+        with httpx.Client(base_url=s.url, timeout=5) as raw:
+            assert raw.post("/api/query", content=body, headers=headers).status_code == 421
+            r = raw.post("/api/query", content=body, headers={**headers, "Host": "memory.internal:9"})
+            assert r.status_code == 200
+
+
+def test_wildcard_bind_needs_allowed_hosts(tmp_path):
+    with pytest.raises(ValueError, match="--allowed-hosts"):
+        WireServer(tmp_path / "w.db", "0.0.0.0", key="k")
+    assert not (tmp_path / "w.db").exists()  # refused before anything was opened
+
+
+def test_body_limits_are_413_and_depth_is_400(tmp_path):
+    with WireServer(tmp_path / "l.db", key="k", max_body=1000) as s:
+        with httpx.Client(base_url=s.url, timeout=5, headers={"Authorization": "Convex k"}) as raw:
+            big = json.dumps({"path": "agents:count", "args": {"x": "a" * 2000}})
+            r = raw.post("/api/query", content=big, headers={"Content-Type": "application/json"})
+            assert r.status_code == 413 and r.json()["code"] == "PayloadTooLarge"
+
+            def chunks():  # no Content-Length: refused while streaming
+                yield b'{"path": "agents:count", "args": {"x": "'
+                for _ in range(100):
+                    yield b"a" * 100
+                yield b'"}}'
+
+            r = raw.post("/api/query", content=chunks(), headers={"Content-Type": "application/json"})
+            assert r.status_code == 413
+    with WireServer(tmp_path / "l.db", key="k") as s:
+        with httpx.Client(base_url=s.url, timeout=5, headers={"Authorization": "Convex k"}) as raw:
+            for depth in (65, 100_000):
+                deep = '{"path": "agents:count", "args": ' + "[" * depth + "]" * depth + "}"
+                r = raw.post("/api/query", content=deep, headers={"Content-Type": "application/json"})
+                assert r.status_code == 400 and "nested deeper than 64" in r.json()["message"], r.text
+            r = raw.get("/api/query", params={"path": "agents:count", "args": "[" * 5000 + "]" * 5000})
+            assert r.status_code == 400 and r.json()["code"] == "BadQueryArgs"
+            ok_depth = {"path": "agents:list", "args": {"limit": 1}}
+            assert raw.post("/api/query", json=ok_depth).json()["status"] == "success"
+
+
+def test_errors_echo_at_most_200_characters_of_input(http):
+    r = post(http, "/api/query", {"path": "x" * 5000 + ":y", "args": {}})
+    assert len(r.text) < 600 and "x" * 201 not in r.text
+    r = post(http, "/api/query", {"path": "agents:count", "args": {}, "format": "f" * 5000})
+    assert r.status_code == 400 and len(r.text) < 400
+
+
+def test_read_only_serves_queries_and_writes_nothing(tmp_path):
+    db = tmp_path / "ro.db"
+    with WireServer(db, key="k") as s, httpx.Client(base_url=s.url, timeout=5, headers={"Authorization": "Convex k"}) as c:
+        assert c.post("/api/mutation", json={"path": "agents:register", "args": {"agentId": "a", "name": "A"}}).json()[
+            "status"] == "success"
+    before = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
+    with WireServer(db, key="k", read_only=True) as s:
+        with httpx.Client(base_url=s.url, timeout=5, headers={"Authorization": "Convex k"}) as c:
+            assert c.post("/api/query", json={"path": "agents:count", "args": {}}).json()["value"] == 1.0
+            for path, kind in [("agents:register", "mutation"), ("agents:purgeAll", "mutation")]:
+                body = c.post(f"/api/{kind}", json={"path": path, "args": {"agentId": "b", "name": "B"}
+                                                    if path == "agents:register" else {}}).json()
+                assert body["status"] == "error" and "read-only" in body["errorMessage"]
+            assert c.post("/api/query", json={"path": "agents:count", "args": {}}).json()["value"] == 1.0
+    assert (tmp_path / "ro.db").read_bytes() == before["ro.db"]
+    with pytest.raises(ValueError, match="no database"):
+        WireServer(tmp_path / "missing.db", read_only=True)
+    assert not (tmp_path / "missing.db").exists()
+
+
+def test_read_only_refuses_an_old_schema_without_upgrading_it(tmp_path):
+    import sqlite3
+
+    db = tmp_path / "old.db"
+    with WireServer(db, key="k"):
+        pass
+    conn = sqlite3.connect(db)
+    conn.execute("UPDATE _meta SET value = '1' WHERE key = 'schema_version'")
+    conn.commit()
+    conn.close()
+    before = db.read_bytes()
+    with pytest.raises(ValueError, match="without --read-only to upgrade"):
+        WireServer(db, read_only=True)
+    assert db.read_bytes() == before
 
 
 def test_close_stops_serving(tmp_path):
     s = WireServer(tmp_path / "x.db").start()
-    with httpx.Client(base_url=s.url, timeout=2) as client:
+    with httpx.Client(base_url=s.url, timeout=2, headers={"Authorization": f"Convex {s.key}"}) as client:
         assert post(client, "/api/query", {"path": "agents:count", "args": {}}).status_code == 200
         s.close()
         with pytest.raises(httpx.TransportError):

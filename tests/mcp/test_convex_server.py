@@ -13,16 +13,19 @@ from tests.helpers import ROOT
 pytestmark = pytest.mark.anyio
 
 
+KEY = "embedded|test-key"
+
+
 def convex_params(url: str, *extra: str) -> StdioServerParameters:
     return StdioServerParameters(
         command=sys.executable,
         args=["-m", "cortex_mcp", "--backend", "convex", "--convex-url", url, "--user-id", "alex", *extra],
-        env={"PYTHONPATH": str(ROOT)},
+        env={"PYTHONPATH": str(ROOT), "CONVEX_DEPLOY_KEY": KEY},
     )
 
 
 async def test_same_tools_and_results_over_convex(tmp_path):
-    with WireServer(tmp_path / "wire.db").start() as wire:
+    with WireServer(tmp_path / "wire.db", key=KEY).start() as wire:
         async with Client(convex_params(wire.url)) as client:
             names = {t.name for t in (await client.list_tools()).tools}
             assert {"remember", "recall", "forget", "register_agent", "store_fact", "a2a_send"} <= names
@@ -37,7 +40,7 @@ async def test_same_tools_and_results_over_convex(tmp_path):
 
 
 async def test_stopped_backend_is_a_clear_error_within_the_timeout_and_the_server_keeps_serving(tmp_path):
-    wire = WireServer(tmp_path / "wire.db").start()
+    wire = WireServer(tmp_path / "wire.db", key=KEY).start()
     url, port = wire.url, wire.port
     async with Client(convex_params(url, "--timeout", "2")) as client:
         await ok(client, "remember", {"content": "before the outage"})
@@ -46,6 +49,6 @@ async def test_stopped_backend_is_a_clear_error_within_the_timeout_and_the_serve
         text = await fails(client, "recall", {"query": "outage"})
         assert "BACKEND_UNAVAILABLE" in text
         assert time.monotonic() - started < 4  # the configured timeout, plus the MCP round trip
-        with WireServer(tmp_path / "wire.db", port=port).start():  # the deployment comes back
+        with WireServer(tmp_path / "wire.db", port=port, key=KEY).start():  # the deployment comes back
             found = await ok(client, "recall", {"query": "outage"})
             assert found["items"][0]["content"] == "before the outage"

@@ -28,8 +28,8 @@ def _copy(value: Any) -> Any:
 class EmbeddedBackend(KindDispatch):
     name = "embedded"
 
-    def __init__(self, path: str | Path):
-        self.store = Store(path)
+    def __init__(self, path: str | Path, *, read_only: bool = False):
+        self.store = Store(path, read_only=read_only)
         self.handlers = load_handlers()
         # One SQLite connection per process: calls queue here instead of piling up threads.
         self._limiter = anyio.CapacityLimiter(1)

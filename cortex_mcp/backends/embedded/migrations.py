@@ -97,6 +97,17 @@ def migrate(
             _record(conn, LAYOUT, layout)
 
 
+def require_current(store: Transactions, steps: Sequence[Step], layout: str) -> None:
+    """For a read-only open: refuse a file that is newer, or one that would need a step (a write)."""
+    names = [step.name for step in steps]
+    with store.transaction(writable=False) as conn:
+        _refuse_newer(conn, names, store.path)
+        if not _is_current(conn, names, layout):
+            raise MigrationError(
+                f"{store.path} needs an upgrade this build would write: open it once without --read-only first"
+            )
+
+
 def _bookkeeping(conn: sqlite3.Connection) -> None:
     conn.execute("CREATE TABLE IF NOT EXISTS _meta (key TEXT PRIMARY KEY, value TEXT)")
     conn.execute(

@@ -28,9 +28,10 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from cortex_mcp.backends.embedded.js import UNDEFINED, js_equal
-from cortex_mcp.backends.embedded.migrations import LAYOUT, Step, migrate
+from cortex_mcp.backends.embedded.migrations import LAYOUT, Step, migrate, require_current
 from cortex_mcp.backends.embedded.schema import TABLES, SameAs, Table
 from cortex_mcp.contract.validators import is_number
 from cortex_mcp.errors import ArgumentValidationError, plain_error, type_error
@@ -641,11 +642,15 @@ MIGRATIONS: list[Step] = [
 class Store:
     """Owns the SQLite connection; runs each call in its own transaction."""
 
-    def __init__(self, path: str | Path):
+    def __init__(self, path: str | Path, *, read_only: bool = False):
         self.path = str(path)
+        self.read_only = read_only
+        self._lock = threading.Lock()
+        if read_only:
+            self.conn = self._open_read_only()
+            return
         if self.path != ":memory:":
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-        self._lock = threading.Lock()
         self.conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None, check_same_thread=False)
         self.conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         self.conn.execute("PRAGMA journal_mode = WAL")
@@ -655,6 +660,29 @@ class Store:
         except BaseException:
             self.conn.close()
             raise
+
+    def _open_read_only(self) -> sqlite3.Connection:
+        """Open an existing, current database without writing anything (no migration, no pragma
+        that writes). On a read-only filesystem, where SQLite cannot create the WAL index, the file
+        is opened immutable (nobody can be writing it there)."""
+        if not Path(self.path).is_file():
+            raise ValueError(f"read-only: there is no database at {self.path}")
+        uri = "file:" + quote(str(Path(self.path).resolve())) + "?mode=ro"
+        for suffix in ("", "&immutable=1"):
+            self.conn = sqlite3.connect(
+                uri + suffix, uri=True, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None, check_same_thread=False
+            )
+            try:
+                require_current(self, MIGRATIONS, _layout_checksum())
+                return self.conn
+            except sqlite3.OperationalError as exc:
+                self.conn.close()
+                if suffix or "unable to open" not in str(exc):
+                    raise ValueError(f"read-only: cannot read {self.path}: {exc}") from None
+            except BaseException:
+                self.conn.close()
+                raise
+        raise AssertionError("unreachable")
 
     def _begin(self, immediate: bool) -> None:
         # busy_timeout covers most waits; this loop covers the rare immediate SQLITE_BUSY.
@@ -673,6 +701,8 @@ class Store:
     @contextmanager
     def transaction(self, writable: bool) -> Iterator[sqlite3.Connection]:
         """One transaction on the connection: committed at the end, rolled back on any exception."""
+        if writable and self.read_only:
+            raise plain_error("The database is open read-only (--read-only): nothing can be changed.")
         with self._lock:
             self._begin(immediate=writable)
             try:

@@ -3,34 +3,48 @@
 This lets the Convex adapter, the parity doctor and any Convex HTTP client run against the
 embedded SQLite backend: `POST /api/query|mutation|action` and `/api/run/<module>/<fn>`, the
 same success/error envelopes, error texts and request-level failures as a local Convex
-deployment. Numbers go out as float64, as Convex writes them (`50.0`). Standard library only:
-`http.server.ThreadingHTTPServer`; the store serialises calls itself.
+deployment. Numbers go out as float64, as Convex writes them (`50.0`).
+
+It serves a whole database, admin functions included, so every request must pass the door first
+(`_Door`): an allowed Host and Origin (DNS rebinding), `Authorization: Convex <key>`, and a body
+within `WIRE_MAX_BODY`; JSON nested deeper than `MAX_JSON_DEPTH` is a 400. No CORS headers are
+ever sent, so browsers on other origins cannot read replies. Starlette + uvicorn serve it; the
+protocol logic (`WireApp`) is plain synchronous code run in worker threads (the store serialises).
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import secrets
-import selectors
+import signal
 import socket
 import sys
 import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
+
+import anyio
+import uvicorn
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
 
 from cortex_mcp.backends.embedded.backend import EmbeddedBackend
 from cortex_mcp.contract import convex_json, error_text
 from cortex_mcp.contract.catalog import get_function
 from cortex_mcp.errors import ArgumentValidationError, FunctionError, FunctionNotFoundError, WrongKindError
+from cortex_mcp.limits import MAX_JSON_DEPTH, WIRE_MAX_BODY, echo, json_depth_exceeds
+from cortex_mcp.rebinding import HostPolicy, is_loopback
 
 log = logging.getLogger("cortex_mcp.wire")
 
 _KIND_BY_ROUTE = {"/api/query": "query", "/api/mutation": "mutation", "/api/action": "action"}
 _FORMATS: dict[str, convex_json.Format] = {"json": "json", "convex_clean_json": "json", "convex_encoded_json": "encoded", "convex_json": "encoded"}
-_MAX_BODY = 32 * 1024 * 1024
+_METHODS = ["GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"]
 
 
 class RequestError(Exception):
@@ -47,6 +61,17 @@ def _request_id() -> str:
 
 def _server_error(text: str) -> str:
     return error_text.server_error(text, _request_id())
+
+
+def _parse_json(text: str) -> Any:
+    """JSON text -> value, refusing values nested deeper than MAX_JSON_DEPTH (ValueError)."""
+    try:
+        value = json.loads(text)
+    except RecursionError:
+        raise ValueError(f"nested deeper than {MAX_JSON_DEPTH} levels") from None
+    if json_depth_exceeds(value):
+        raise ValueError(f"nested deeper than {MAX_JSON_DEPTH} levels")
+    return value
 
 
 # --------------------------------------------------------------------------- dispatch
@@ -74,12 +99,10 @@ def _normalise_path(path: str) -> str:
 class WireApp:
     """The protocol logic, separate from the socket plumbing: (method, target, headers, body) -> reply."""
 
-    def __init__(
-        self, backend: EmbeddedBackend, *, hidden: frozenset[str] = frozenset(), deploy_key: str | None = None
-    ):
+    def __init__(self, backend: EmbeddedBackend, *, hidden: frozenset[str] = frozenset(), read_only: bool = False):
         self.backend = backend
         self.hidden = frozenset(hidden)
-        self.deploy_key = deploy_key
+        self.read_only = read_only
 
     def handle(self, method: str, target: str, headers: Any, body: bytes) -> tuple[int, dict[str, str], bytes]:
         try:
@@ -117,8 +140,7 @@ class WireApp:
             if "args" not in payload:
                 raise RequestError(400, "BadJsonBody", "Failed to deserialize request body: missing field `args`")
         else:
-            raise RequestError(404, "NotFound", f"No route for {method} {url.path}")
-        self._check_auth(headers)
+            raise RequestError(404, "NotFound", f"No route for {echo(method)} {echo(url.path)}")
         fmt = self._format(payload.get("format", "json"))
         return self._run(kind, path, payload["args"], fmt)
 
@@ -127,9 +149,9 @@ class WireApp:
         if "path" not in params:
             raise RequestError(400, "BadQueryArgs", "Missing query parameter `path`")
         try:
-            args = json.loads(params.get("args", "{}"))
+            args = _parse_json(params.get("args", "{}"))
         except ValueError as exc:
-            raise RequestError(400, "BadQueryArgs", f"Failed to parse `args`: {exc}") from None
+            raise RequestError(400, "BadQueryArgs", f"Failed to parse `args`: {echo(str(exc))}") from None
         return self._run("query", params["path"], args, self._format(params.get("format", "json")))
 
     @staticmethod
@@ -143,24 +165,19 @@ class WireApp:
         if content_type != "application/json":
             raise RequestError(400, "BadJsonBody", "Expected Content-Type: application/json")
         try:
-            payload = json.loads(body.decode("utf-8"))
-        except (UnicodeDecodeError, ValueError) as exc:
-            raise RequestError(400, "BadJsonBody", f"Failed to parse JSON body: {exc}") from None
+            payload = _parse_json(body.decode("utf-8"))
+        except ValueError as exc:  # UnicodeDecodeError is a ValueError too
+            raise RequestError(400, "BadJsonBody", f"Failed to parse JSON body: {echo(str(exc))}") from None
         if not isinstance(payload, dict):
             raise RequestError(400, "BadJsonBody", "Failed to deserialize request body: expected an object")
         return payload
-
-    def _check_auth(self, headers: Any) -> None:
-        auth = headers.get("Authorization") or ""
-        if self.deploy_key is not None and auth.startswith("Convex ") and auth[len("Convex "):] != self.deploy_key:
-            raise RequestError(401, "BadDeployKey", "The provided deploy key was invalid for deployment 'embedded'.")
 
     @staticmethod
     def _format(value: Any) -> convex_json.Format:
         if value is None:
             return "json"
         if not isinstance(value, str) or value not in _FORMATS:
-            raise RequestError(400, "BadFormat", f"format param must be one of [`json`]. Got {value}")
+            raise RequestError(400, "BadFormat", f"format param must be one of [`json`]. Got {echo(str(value))}")
         return _FORMATS[value]
 
     def _run(self, kind: str | None, raw_path: str, args: Any, fmt: convex_json.Format) -> dict[str, Any]:
@@ -171,11 +188,13 @@ class WireApp:
         try:
             if fn is None or path in self.hidden:
                 raise FunctionNotFoundError(path)
+            if self.read_only and (kind or fn.kind) != "query":
+                return self._error("Uncaught Error: this backend is served read-only (--read-only): only queries run")
             args = convex_json.decode(args)
             value = self.backend.call_sync(kind or fn.kind, path, args)
             return {"status": "success", "value": convex_json.encode(value, fmt)}
         except FunctionNotFoundError:
-            return self._error(error_text.function_not_found(raw_path))
+            return self._error(error_text.function_not_found(echo(raw_path)))
         except WrongKindError as err:
             return self._error(err.message)
         except ArgumentValidationError as err:
@@ -187,7 +206,7 @@ class WireApp:
             return self._error(text)
         except Exception as err:  # a handler bug: Convex reports an uncaught JS error the same way
             log.exception("%s %s raised", kind or "run", path)
-            return self._error(error_text.uncaught(type(err).__name__, str(err)))
+            return self._error(error_text.uncaught(type(err).__name__, echo(str(err))))
 
     @staticmethod
     def _error(text: str, *, data: Any = None, has_data: bool = False) -> dict[str, Any]:
@@ -200,90 +219,114 @@ class WireApp:
 # --------------------------------------------------------------------------- HTTP plumbing
 
 
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    disable_nagle_algorithm = True
-    server_version = "cortex-mcp-wire"
-    server: "_HTTPServer"
+def generate_key() -> str:
+    """A fresh key for `backend serve` (shaped like a Convex deploy key: `name|secret`)."""
+    return "embedded|" + secrets.token_urlsafe(32)
 
-    def _serve(self) -> None:
-        length = self.headers.get("Content-Length")
+
+class _Door:
+    """The ASGI endpoint: refuse what must not reach `WireApp` (wrong Host/Origin, no key, a body over
+    the limit), then run the call in a worker thread. Every reply is JSON; none carries CORS headers."""
+
+    def __init__(self, app: WireApp, policy: HostPolicy, key: str, max_body: int):
+        self.app, self.policy, self.max_body = app, policy, max_body
+        self._expected = f"Convex {key}".encode()
+
+    async def endpoint(self, request: Request) -> Response:
+        status, headers, payload = await self._respond(request)
+        return Response(payload, status, headers=headers, media_type="application/json")
+
+    async def _respond(self, request: Request) -> tuple[int, dict[str, str], bytes]:
+        refusal = self.policy.refusal(request.headers.get("host"), request.headers.get("origin"))
+        if refusal is not None:
+            status, reason = refusal
+            return status, {}, convex_json.dumps({"code": "Misdirected" if status == 421 else "Forbidden", "message": reason})
+        given = (request.headers.get("authorization") or "").encode("utf-8", "replace")
+        if not secrets.compare_digest(given, self._expected):
+            code = "BadDeployKey" if given.startswith(b"Convex ") else "MissingDeployKey"
+            message = (
+                "The provided deploy key was invalid for deployment 'embedded'."
+                if code == "BadDeployKey"
+                else "Send the key `backend serve` was started with as `Authorization: Convex <key>`."
+            )
+            return 401, {"WWW-Authenticate": "Convex"}, convex_json.dumps({"code": code, "message": message})
+        if request.method == "HEAD":
+            return 405, {"Allow": "POST"}, b""
         try:
-            size = int(length) if length else 0
-        except ValueError:
-            size = -1
-        if size < 0 or size > _MAX_BODY:
-            self._reply(400, {}, convex_json.dumps({"code": "BadJsonBody", "message": "Bad Content-Length"}), close=True)
-            return
-        body = self.rfile.read(size) if size else b""
-        status, headers, payload = self.server.app.handle(self.command, self.path, self.headers, body)
-        self._reply(status, headers, payload)
+            body = await self._read_body(request)
+        except RequestError as err:
+            return err.status, {"Connection": "close"}, convex_json.dumps({"code": err.code, "message": err.message})
+        target = request.scope["raw_path"].decode("latin-1")
+        if request.scope.get("query_string"):
+            target += "?" + request.scope["query_string"].decode("latin-1")
+        return await anyio.to_thread.run_sync(self.app.handle, request.method, target, request.headers, body)
 
-    def _reply(self, status: int, headers: dict[str, str], payload: bytes, close: bool = False) -> None:
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(payload)))
-        for key, value in headers.items():
-            self.send_header(key, value)
-        if close:
-            self.send_header("Connection", "close")
-            self.close_connection = True
-        self.end_headers()
-        self.wfile.write(payload)
-
-    do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = _serve
-
-    def do_HEAD(self) -> None:  # noqa: N802 - http.server naming
-        self._reply(405, {"Allow": "POST"}, b"")
-
-    def setup(self) -> None:
-        super().setup()
-        self.server.track(self.connection, True)
-
-    def finish(self) -> None:
-        try:
-            super().finish()
-        finally:
-            self.server.track(self.connection, False)
-
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - http.server naming
-        log.debug("%s %s", self.address_string(), format % args)
-
-    def log_error(self, format: str, *args: Any) -> None:  # noqa: A002
-        log.info("%s %s", self.address_string(), format % args)
+    async def _read_body(self, request: Request) -> bytes:
+        """The body, refused (413) as soon as it is known to exceed the limit: by its declared length, or
+        while it streams in (chunked uploads declare none)."""
+        too_large = RequestError(413, "PayloadTooLarge", f"Request body larger than {self.max_body} bytes")
+        declared = request.headers.get("content-length")
+        if declared is not None:
+            if not declared.isdigit():
+                raise RequestError(400, "BadJsonBody", "Bad Content-Length")
+            if int(declared) > self.max_body:
+                raise too_large
+        chunks, size = [], 0
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > self.max_body:
+                raise too_large
+            chunks.append(chunk)
+        return b"".join(chunks)
 
 
-class _HTTPServer(ThreadingHTTPServer):
-    daemon_threads = True
-    block_on_close = False
-    allow_reuse_address = True
+def wire_asgi_app(app: WireApp, policy: HostPolicy, key: str, max_body: int = WIRE_MAX_BODY) -> Starlette:
+    return Starlette(routes=[Route("/{rest:path}", _Door(app, policy, key, max_body).endpoint, methods=_METHODS)])
 
-    def __init__(self, address: tuple[str, int], app: WireApp):
-        self.app = app
-        self._connections: set[socket.socket] = set()
-        self._connections_lock = threading.Lock()
-        super().__init__(address, _Handler)
 
-    def track(self, conn: socket.socket, alive: bool) -> None:
-        with self._connections_lock:
-            (self._connections.add if alive else self._connections.discard)(conn)
+class _Uvicorn(uvicorn.Server):
+    """uvicorn that stops when told, at once (its own loop polls `should_exit` every 0.1 s)."""
 
-    def drop_connections(self) -> None:
-        """Close kept-alive connections too, so a stopped server really is unreachable."""
-        with self._connections_lock:
-            conns, self._connections = list(self._connections), set()
-        for conn in conns:
-            try:
-                conn.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
+    def __init__(self, config: uvicorn.Config):
+        super().__init__(config)
+        self.ready = threading.Event()
+        self._loop: Any = None
+        self._stop: Any = None
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        self._loop, self._stop = asyncio.get_running_loop(), asyncio.Event()
+        await super().startup(sockets=sockets)
+        self.ready.set()
+
+    async def main_loop(self) -> None:
+        await self._stop.wait()
+
+    def stop(self) -> None:
+        if self._loop is not None:
+            self._loop.call_soon_threadsafe(self._stop.set)
+
+
+def _listen(host: str, port: int) -> socket.socket:
+    family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+    sock = socket.socket(family, kind, proto)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(address)
+        sock.listen(128)
+    except BaseException:
+        sock.close()
+        raise
+    return sock
 
 
 class WireServer:
     """An EmbeddedBackend behind the Convex HTTP API on `host:port` (port 0: an ephemeral port).
 
-    `start()` serves from a background thread (tests); `serve_forever()` blocks. `hidden`
-    paths answer "Could not find public function" as if the deployment lacked them.
+    `key` is what clients must send as `Authorization: Convex <key>` (generated when not given;
+    read it from `.key`). `allowed_hosts` / `allowed_origins` default to the bound address.
+    `read_only` opens the database read-only and refuses mutations and actions. `hidden` paths
+    answer "Could not find public function" as if the deployment lacked them.
+    `start()` serves from a background thread; `close()` stops it and drops every connection.
     """
 
     def __init__(
@@ -292,28 +335,46 @@ class WireServer:
         host: str = "127.0.0.1",
         port: int = 0,
         *,
+        key: str | None = None,
+        allowed_hosts: list[str] | None = None,
+        allowed_origins: list[str] | None = None,
+        read_only: bool = False,
         hidden: frozenset[str] | set[str] | tuple[str, ...] = (),
-        deploy_key: str | None = None,
+        max_body: int = WIRE_MAX_BODY,
     ):
+        policy = HostPolicy.for_bind(host, allowed_hosts, allowed_origins)  # a bad bind fails before any I/O
+        self.key = key or generate_key()
         self._owns_backend = not isinstance(db_path, EmbeddedBackend)
-        self.backend = EmbeddedBackend(db_path) if self._owns_backend else db_path  # type: ignore[arg-type]
-        self.app = WireApp(self.backend, hidden=frozenset(hidden), deploy_key=deploy_key)
+        if isinstance(db_path, EmbeddedBackend):
+            self.backend = db_path
+        else:
+            self.backend = EmbeddedBackend(db_path, read_only=read_only)
+        self.app = WireApp(self.backend, hidden=frozenset(hidden), read_only=read_only)
         try:
-            self._httpd = _HTTPServer((host, port), self.app)
+            self._sock = _listen(host, port)
         except BaseException:
             if self._owns_backend:
                 self.backend.store.close()
             raise
+        config = uvicorn.Config(
+            wire_asgi_app(self.app, policy, self.key, max_body),
+            log_config=None,
+            access_log=False,
+            lifespan="off",
+            server_header=False,
+            timeout_graceful_shutdown=5,
+        )
+        self._server = _Uvicorn(config)
         self._thread: threading.Thread | None = None
         self._closed = False
 
     @property
     def host(self) -> str:
-        return self._httpd.server_address[0]
+        return str(self._sock.getsockname()[0])
 
     @property
     def port(self) -> int:
-        return self._httpd.server_address[1]
+        return int(self._sock.getsockname()[1])
 
     @property
     def url(self) -> str:
@@ -323,39 +384,29 @@ class WireServer:
         return f"http://{host}:{self.port}"
 
     def start(self) -> "WireServer":
-        """Serve from a daemon thread; `close()` wakes it at once (no polling interval)."""
         if self._thread is None:
-            self._wake_r, self._wake_w = socket.socketpair()
-            self._thread = threading.Thread(target=self._loop, name=f"wire-{self.port}", daemon=True)
+            self._thread = threading.Thread(target=self._run, name=f"wire-{self.port}", daemon=True)
             self._thread.start()
+            self._server.ready.wait(10)
             log.info("Convex HTTP API for the embedded backend on %s", self.url)
         return self
 
-    def _loop(self) -> None:
-        with selectors.DefaultSelector() as selector:
-            selector.register(self._httpd, selectors.EVENT_READ)
-            selector.register(self._wake_r, selectors.EVENT_READ)
-            while True:
-                for key, _ in selector.select():
-                    if key.fileobj is self._wake_r:
-                        return
-                    self._httpd._handle_request_noblock()  # accept + hand to a thread (socketserver API)
+    def _run(self) -> None:
+        asyncio.run(self._server.serve(sockets=[self._sock]))
 
-    def serve_forever(self) -> None:
-        log.info("Convex HTTP API for the embedded backend on %s", self.url)
-        self._httpd.serve_forever()
+    def wait(self) -> None:
+        """Block until the server stops (Ctrl-C reaches the caller as KeyboardInterrupt)."""
+        while self._thread is not None and self._thread.is_alive():
+            self._thread.join(0.5)
 
     def close(self) -> None:
         if self._closed:
             return
         self._closed = True
         if self._thread is not None:
-            self._wake_w.send(b"x")
-            self._thread.join(timeout=5)
-            self._wake_r.close()
-            self._wake_w.close()
-        self._httpd.server_close()
-        self._httpd.drop_connections()
+            self._server.stop()
+            self._thread.join(timeout=10)
+        self._sock.close()
         if self._owns_backend:
             self.backend.store.close()
 
@@ -366,20 +417,38 @@ class WireServer:
         self.close()
 
 
-def serve_wire(db_path: str | Path, host: str = "127.0.0.1", port: int = 3210) -> None:
+def serve_wire(
+    db_path: str | Path,
+    host: str = "127.0.0.1",
+    port: int = 3210,
+    *,
+    key: str | None = None,
+    allowed_hosts: list[str] | None = None,
+    allowed_origins: list[str] | None = None,
+    read_only: bool = False,
+) -> None:
     """Serve the embedded database at `db_path` over the Convex HTTP API until interrupted.
 
-    Logs go to stderr (a basic logging setup is made if the process has none).
+    Without `key`, one is generated and printed once to stderr (never logged). Logs go to stderr.
     """
     if not logging.getLogger().handlers:
         logging.basicConfig(
             level=logging.INFO, stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
         )
-    server = WireServer(db_path, host, port)
-    if host not in ("127.0.0.1", "localhost", "::1"):
-        log.warning("serving on %s: anyone who can reach it can read and change the database", host)
+    server = WireServer(
+        db_path, host, port, key=key, allowed_hosts=allowed_hosts, allowed_origins=allowed_origins, read_only=read_only
+    )
+    if key is None:
+        sys.stderr.write(
+            f"backend serve: generated key (shown once): {server.key}\n"
+            f"  clients send 'Authorization: Convex <key>'; cortex-mcp --backend convex reads it from CONVEX_DEPLOY_KEY\n"
+        )
+        sys.stderr.flush()
+    if not is_loopback(host):
+        log.warning("serving on %s: anyone who can reach it and holds the key can read and change the database", host)
+    signal.signal(signal.SIGTERM, signal.default_int_handler)  # stop cleanly, as on Ctrl-C
     try:
-        server.serve_forever()
+        server.start().wait()
     except KeyboardInterrupt:
         log.info("stopping")
     finally:
