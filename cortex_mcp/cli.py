@@ -120,6 +120,29 @@ def host_port_options(host: str, port: int, what: str) -> Callable[[F], F]:
     return decorate
 
 
+def _names(_ctx: click.Context, _param: click.Parameter, value: str | None) -> list[str] | None:
+    """A comma-separated list option; None when not given (the server then uses its defaults)."""
+    names = [v.strip() for v in (value or "").split(",") if v.strip()]
+    return names or None
+
+
+def allow_list_options(fn: F) -> F:
+    """`--allowed-hosts` / `--allowed-origins`: DNS-rebinding protection (default: the bound address)."""
+    fn = click.option(
+        "--allowed-origins",
+        metavar="LIST",
+        callback=_names,
+        help="comma-separated Origin values browsers may send, e.g. 'https://app.example' (default: the allowed hosts)",
+    )(fn)
+    return click.option(
+        "--allowed-hosts",
+        metavar="LIST",
+        callback=_names,
+        help="comma-separated Host values to accept ('name:*' = any port; default: the bind address, "
+        "and localhost names on loopback); others get 421",
+    )(fn)
+
+
 def _flag(ctx: click.Context, name: str) -> str:
     for param in ctx.command.params:
         if param.name == name and param.opts:
@@ -326,13 +349,45 @@ def backend() -> None:
 @backend.command("serve")
 @db_option
 @host_port_options("127.0.0.1", 3210, "wire server")
+@click.option(
+    "--key",
+    metavar="KEY",
+    envvar="CORTEX_WIRE_KEY",
+    show_envvar=True,
+    help="key clients must send as 'Authorization: Convex <key>' (default: generated, printed once to stderr)",
+)
+@allow_list_options
+@click.option("--read-only", is_flag=True, help="open the database read-only: queries only, nothing written")
 @click.pass_context
-def backend_serve(ctx: click.Context, db: str | None, host: str, port: int) -> None:
-    """Serve the SQLite store over the Convex HTTP API at http://HOST:PORT/api/{query,mutation,action}."""
+def backend_serve(
+    ctx: click.Context,
+    db: str | None,
+    host: str,
+    port: int,
+    key: str | None,
+    allowed_hosts: list[str] | None,
+    allowed_origins: list[str] | None,
+    read_only: bool,
+) -> None:
+    """Serve the SQLite store over the Convex HTTP API at http://HOST:PORT/api/{query,mutation,action}.
+
+    Every request needs the key; cortex-mcp --backend convex sends it from CONVEX_DEPLOY_KEY.
+    """
     from cortex_mcp.backends.embedded.wire import serve_wire
 
-    given = before(ctx, "db", "host", "port")
-    serve_wire(database_path(ctx, given), host=pick(ctx, "host", given), port=pick(ctx, "port", given))
+    given = before(ctx, "db", "host", "port", "read_only")
+    try:
+        serve_wire(
+            database_path(ctx, given),
+            host=pick(ctx, "host", given),
+            port=pick(ctx, "port", given),
+            key=key,
+            allowed_hosts=allowed_hosts,
+            allowed_origins=allowed_origins,
+            read_only=read_only or bool(given.get("read_only")),
+        )
+    except (ValueError, RuntimeError, OSError) as exc:  # a bad bind, a missing or newer database
+        raise click.ClickException(str(exc)) from exc
 
 
 @cli.command(short_help="compare a Convex deployment with the contract catalog")

@@ -71,9 +71,7 @@ class HostPolicy:
     allowed_origins: list[str]
 
     @classmethod
-    def for_bind(
-        cls, bind_host: str, hosts: list[str] | None = None, origins: list[str] | None = None
-    ) -> "HostPolicy":
+    def for_bind(cls, bind_host: str, hosts: list[str] | None = None, origins: list[str] | None = None) -> HostPolicy:
         allowed_hosts = list(hosts) if hosts else default_allowed_hosts(bind_host)
         allowed_origins = list(origins) if origins else default_allowed_origins(allowed_hosts)
         return cls(allowed_hosts, allowed_origins)

@@ -28,6 +28,10 @@ def http(server):
         yield client
 
 
+def keyed(server, key="k"):
+    return httpx.Client(base_url=server.url, timeout=5, headers={"Authorization": f"Convex {key}"})
+
+
 def post(http, route, body, **kw):
     headers = {"Content-Type": "application/json", **kw.pop("headers", {})}
     return http.post(route, content=json.dumps(body), headers=headers, **kw)
@@ -154,8 +158,13 @@ def test_unknown_route_wrong_method_and_get_query(http):
 def test_the_key_is_required(server):
     body = json.dumps({"path": "agents:count", "args": {}})
     with httpx.Client(base_url=server.url, timeout=5, headers={"Content-Type": "application/json"}) as raw:
-        for auth, code in [(None, "MissingDeployKey"), ("Convex wrong", "BadDeployKey"), ("Bearer dev:key", "MissingDeployKey"),
-                           ("Convex dev:key2", "BadDeployKey"), ("convex dev:key", "MissingDeployKey")]:
+        for auth, code in [
+            (None, "MissingDeployKey"),
+            ("Convex wrong", "BadDeployKey"),
+            ("Bearer dev:key", "MissingDeployKey"),
+            ("Convex dev:key2", "BadDeployKey"),
+            ("convex dev:key", "MissingDeployKey"),
+        ]:
             r = raw.post("/api/query", content=body, headers={"Authorization": auth} if auth else {})
             assert r.status_code == 401 and r.json()["code"] == code, (auth, r.text)
             assert r.headers["www-authenticate"] == "Convex"
@@ -171,8 +180,18 @@ def test_generated_key_is_unique_and_long(tmp_path):
         with httpx.Client(base_url=a.url, timeout=5) as raw:
             headers = {"Content-Type": "application/json"}
             body = json.dumps({"path": "agents:count", "args": {}})
-            assert raw.post("/api/query", content=body, headers={**headers, "Authorization": f"Convex {b.key}"}).status_code == 401
-            assert raw.post("/api/query", content=body, headers={**headers, "Authorization": f"Convex {a.key}"}).status_code == 200
+            assert (
+                raw.post(
+                    "/api/query", content=body, headers={**headers, "Authorization": f"Convex {b.key}"}
+                ).status_code
+                == 401
+            )
+            assert (
+                raw.post(
+                    "/api/query", content=body, headers={**headers, "Authorization": f"Convex {a.key}"}
+                ).status_code
+                == 200
+            )
 
 
 @pytest.mark.parametrize(
@@ -206,11 +225,13 @@ def test_non_loopback_bind_defaults_to_its_own_address(tmp_path):
         body = json.dumps({"path": "agents:count", "args": {}})
         assert raw.post("/api/query", content=body, headers=headers).status_code == 200
         assert raw.post("/api/query", content=body, headers={**headers, "Host": "localhost"}).status_code == 421
-    with WireServer(tmp_path / "n.db", "127.0.0.2", key="k", allowed_hosts=["memory.internal:*"]) as s:
-        with httpx.Client(base_url=s.url, timeout=5) as raw:
-            assert raw.post("/api/query", content=body, headers=headers).status_code == 421
-            r = raw.post("/api/query", content=body, headers={**headers, "Host": "memory.internal:9"})
-            assert r.status_code == 200
+    with (
+        WireServer(tmp_path / "n.db", "127.0.0.2", key="k", allowed_hosts=["memory.internal:*"]) as s,
+        httpx.Client(base_url=s.url, timeout=5) as raw,
+    ):
+        assert raw.post("/api/query", content=body, headers=headers).status_code == 421
+        r = raw.post("/api/query", content=body, headers={**headers, "Host": "memory.internal:9"})
+        assert r.status_code == 200
 
 
 def test_wildcard_bind_needs_allowed_hosts(tmp_path):
@@ -220,30 +241,28 @@ def test_wildcard_bind_needs_allowed_hosts(tmp_path):
 
 
 def test_body_limits_are_413_and_depth_is_400(tmp_path):
-    with WireServer(tmp_path / "l.db", key="k", max_body=1000) as s:
-        with httpx.Client(base_url=s.url, timeout=5, headers={"Authorization": "Convex k"}) as raw:
-            big = json.dumps({"path": "agents:count", "args": {"x": "a" * 2000}})
-            r = raw.post("/api/query", content=big, headers={"Content-Type": "application/json"})
-            assert r.status_code == 413 and r.json()["code"] == "PayloadTooLarge"
+    with WireServer(tmp_path / "l.db", key="k", max_body=1000) as s, keyed(s) as raw:
+        big = json.dumps({"path": "agents:count", "args": {"x": "a" * 2000}})
+        r = raw.post("/api/query", content=big, headers={"Content-Type": "application/json"})
+        assert r.status_code == 413 and r.json()["code"] == "PayloadTooLarge"
 
-            def chunks():  # no Content-Length: refused while streaming
-                yield b'{"path": "agents:count", "args": {"x": "'
-                for _ in range(100):
-                    yield b"a" * 100
-                yield b'"}}'
+        def chunks():  # no Content-Length: refused while streaming
+            yield b'{"path": "agents:count", "args": {"x": "'
+            for _ in range(100):
+                yield b"a" * 100
+            yield b'"}}'
 
-            r = raw.post("/api/query", content=chunks(), headers={"Content-Type": "application/json"})
-            assert r.status_code == 413
-    with WireServer(tmp_path / "l.db", key="k") as s:
-        with httpx.Client(base_url=s.url, timeout=5, headers={"Authorization": "Convex k"}) as raw:
-            for depth in (65, 100_000):
-                deep = '{"path": "agents:count", "args": ' + "[" * depth + "]" * depth + "}"
-                r = raw.post("/api/query", content=deep, headers={"Content-Type": "application/json"})
-                assert r.status_code == 400 and "nested deeper than 64" in r.json()["message"], r.text
-            r = raw.get("/api/query", params={"path": "agents:count", "args": "[" * 5000 + "]" * 5000})
-            assert r.status_code == 400 and r.json()["code"] == "BadQueryArgs"
-            ok_depth = {"path": "agents:list", "args": {"limit": 1}}
-            assert raw.post("/api/query", json=ok_depth).json()["status"] == "success"
+        r = raw.post("/api/query", content=chunks(), headers={"Content-Type": "application/json"})
+        assert r.status_code == 413
+    with WireServer(tmp_path / "l.db", key="k") as s, keyed(s) as raw:
+        for depth in (65, 100_000):
+            deep = '{"path": "agents:count", "args": ' + "[" * depth + "]" * depth + "}"
+            r = raw.post("/api/query", content=deep, headers={"Content-Type": "application/json"})
+            assert r.status_code == 400 and "nested deeper than 64" in r.json()["message"], r.text
+        r = raw.get("/api/query", params={"path": "agents:count", "args": "[" * 5000 + "]" * 5000})
+        assert r.status_code == 400 and r.json()["code"] == "BadQueryArgs"
+        ok_depth = {"path": "agents:list", "args": {"limit": 1}}
+        assert raw.post("/api/query", json=ok_depth).json()["status"] == "success"
 
 
 def test_errors_echo_at_most_200_characters_of_input(http):
@@ -255,36 +274,46 @@ def test_errors_echo_at_most_200_characters_of_input(http):
 
 def test_read_only_serves_queries_and_writes_nothing(tmp_path):
     db = tmp_path / "ro.db"
-    with WireServer(db, key="k") as s, httpx.Client(base_url=s.url, timeout=5, headers={"Authorization": "Convex k"}) as c:
-        assert c.post("/api/mutation", json={"path": "agents:register", "args": {"agentId": "a", "name": "A"}}).json()[
-            "status"] == "success"
+    with (
+        WireServer(db, key="k") as s,
+        httpx.Client(base_url=s.url, timeout=5, headers={"Authorization": "Convex k"}) as c,
+    ):
+        assert (
+            c.post("/api/mutation", json={"path": "agents:register", "args": {"agentId": "a", "name": "A"}}).json()[
+                "status"
+            ]
+            == "success"
+        )
     before = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
-    with WireServer(db, key="k", read_only=True) as s:
-        with httpx.Client(base_url=s.url, timeout=5, headers={"Authorization": "Convex k"}) as c:
-            assert c.post("/api/query", json={"path": "agents:count", "args": {}}).json()["value"] == 1.0
-            for path, kind in [("agents:register", "mutation"), ("agents:purgeAll", "mutation")]:
-                body = c.post(f"/api/{kind}", json={"path": path, "args": {"agentId": "b", "name": "B"}
-                                                    if path == "agents:register" else {}}).json()
-                assert body["status"] == "error" and "read-only" in body["errorMessage"]
-            assert c.post("/api/query", json={"path": "agents:count", "args": {}}).json()["value"] == 1.0
+    with WireServer(db, key="k", read_only=True) as s, keyed(s) as c:
+        assert c.post("/api/query", json={"path": "agents:count", "args": {}}).json()["value"] == 1.0
+        for path, kind in [("agents:register", "mutation"), ("agents:purgeAll", "mutation")]:
+            body = c.post(
+                f"/api/{kind}",
+                json={"path": path, "args": {"agentId": "b", "name": "B"} if path == "agents:register" else {}},
+            ).json()
+            assert body["status"] == "error" and "read-only" in body["errorMessage"]
+        assert c.post("/api/query", json={"path": "agents:count", "args": {}}).json()["value"] == 1.0
     assert (tmp_path / "ro.db").read_bytes() == before["ro.db"]
     with pytest.raises(ValueError, match="no database"):
         WireServer(tmp_path / "missing.db", read_only=True)
     assert not (tmp_path / "missing.db").exists()
 
 
-def test_read_only_refuses_an_old_schema_without_upgrading_it(tmp_path):
+def test_read_only_refuses_a_file_that_needs_an_upgrade_without_upgrading_it(tmp_path):
     import sqlite3
+
+    from cortex_mcp.backends.embedded.migrations import MigrationError
 
     db = tmp_path / "old.db"
     with WireServer(db, key="k"):
         pass
     conn = sqlite3.connect(db)
-    conn.execute("UPDATE _meta SET value = '1' WHERE key = 'schema_version'")
+    conn.execute("DELETE FROM _migrations WHERE name = 'layout'")
     conn.commit()
     conn.close()
     before = db.read_bytes()
-    with pytest.raises(ValueError, match="without --read-only to upgrade"):
+    with pytest.raises(MigrationError, match="without --read-only"):
         WireServer(db, read_only=True)
     assert db.read_bytes() == before
 

@@ -23,7 +23,7 @@ import socket
 import sys
 import threading
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 from urllib.parse import parse_qs, unquote, urlsplit
 
 import anyio
@@ -84,7 +84,7 @@ def _normalise_path(path: str) -> str:
         export = "default"
     last = module.rsplit("/", 1)[-1]
     if "." in last:
-        stem, ext = last.rsplit(".", 1)
+        _stem, ext = last.rsplit(".", 1)
         if ext != "js":
             raise RequestError(
                 400,
@@ -352,6 +352,7 @@ class WireServer:
         self.app = WireApp(self.backend, hidden=frozenset(hidden), read_only=read_only)
         try:
             self._sock = _listen(host, port)
+            self._address = self._sock.getsockname()
         except BaseException:
             if self._owns_backend:
                 self.backend.store.close()
@@ -362,7 +363,7 @@ class WireServer:
             access_log=False,
             lifespan="off",
             server_header=False,
-            timeout_graceful_shutdown=5,
+            timeout_graceful_shutdown=2,
         )
         self._server = _Uvicorn(config)
         self._thread: threading.Thread | None = None
@@ -370,11 +371,11 @@ class WireServer:
 
     @property
     def host(self) -> str:
-        return str(self._sock.getsockname()[0])
+        return str(self._address[0])
 
     @property
     def port(self) -> int:
-        return int(self._sock.getsockname()[1])
+        return int(self._address[1])
 
     @property
     def url(self) -> str:
@@ -383,7 +384,7 @@ class WireServer:
             host = f"[{host}]"
         return f"http://{host}:{self.port}"
 
-    def start(self) -> "WireServer":
+    def start(self) -> WireServer:
         if self._thread is None:
             self._thread = threading.Thread(target=self._run, name=f"wire-{self.port}", daemon=True)
             self._thread.start()
@@ -404,16 +405,17 @@ class WireServer:
             return
         self._closed = True
         if self._thread is not None:
-            self._server.stop()
-            self._thread.join(timeout=10)
-        self._sock.close()
+            self._server.stop()  # uvicorn closes the listening socket as it shuts down
+            self._thread.join(timeout=30)
+        else:
+            self._sock.close()
         if self._owns_backend:
             self.backend.store.close()
 
-    def __enter__(self) -> "WireServer":
+    def __enter__(self) -> Self:
         return self.start()
 
-    def __exit__(self, *exc: Any) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.close()
 
 
