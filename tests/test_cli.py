@@ -63,8 +63,9 @@ def calls(monkeypatch) -> list[tuple[str, Any]]:
         recorded.append(("config", config))
         return FakeServer()
 
-    def serve_wire(db_path: Path, host: str = "127.0.0.1", port: int = 3210) -> None:
+    def serve_wire(db_path: Path, host: str = "127.0.0.1", port: int = 3210, **options: Any) -> None:
         recorded.append(("wire", (db_path, host, port)))
+        recorded.append(("wire options", options))
 
     def run_doctor(url: str, deploy_key: str | None = None, as_json: bool = False, **kw: Any) -> int:
         recorded.append(("doctor", {"url": url, "deploy_key": deploy_key, "as_json": as_json, **kw}))
@@ -104,6 +105,17 @@ def test_backend_serve_takes_db_in_any_position(calls, args):
     assert only(calls, "wire") == (Path("X.db"), "127.0.0.1", 3210)
 
 
+def test_backend_serve_key_allow_lists_and_read_only(calls):
+    env = {"CORTEX_WIRE_KEY": "embedded|k"}
+    assert run("--read-only", "backend", "serve", "--allowed-hosts", "a:*, b", env=env).exit_code == 0
+    assert only(calls, "wire options") == {
+        "key": "embedded|k",
+        "allowed_hosts": ["a:*", "b"],
+        "allowed_origins": None,
+        "read_only": True,
+    }
+
+
 def test_backend_serve_host_and_port_before_or_after(calls):
     assert run("--host", "::1", "--port", "4000", "backend", "serve").exit_code == 0
     assert run("backend", "serve", "--host", "::1", "--port", "4000").exit_code == 0
@@ -132,7 +144,6 @@ def test_conflicting_values_before_and_after_are_refused(calls):
 @pytest.mark.parametrize(
     "args, flag",
     [
-        (["--read-only", "backend", "serve"], "--read-only"),
         (["--toolsets", "all", "backend", "serve"], "--toolsets"),
         (["--transport", "http", "backend", "serve"], "--transport"),
         (["--list-toolsets", "backend", "serve"], "--list-toolsets"),
@@ -407,7 +418,7 @@ def _free_port() -> int:
 def test_db_before_backend_serve_serves_that_file(tmp_path):
     """`cortex-mcp --db X backend serve` writes to X, not to the default database."""
     db, port = tmp_path / "chosen.db", _free_port()
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "XDG_DATA_HOME": str(tmp_path / "data")}
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "XDG_DATA_HOME": str(tmp_path / "data"), "CORTEX_WIRE_KEY": "k"}
     proc = subprocess.Popen(
         [sys.executable, "-m", "cortex_mcp", "--db", str(db), "backend", "serve", "--port", str(port)],
         env=env,
@@ -428,7 +439,7 @@ def test_db_before_backend_serve_serves_that_file(tmp_path):
         response = httpx.post(
             f"http://127.0.0.1:{port}/api/mutation",
             content=json.dumps(body),
-            headers={"Content-Type": "application/json"},
+            headers={"Content-Type": "application/json", "Authorization": "Convex k"},
             timeout=10,
         )
         assert response.json()["status"] == "success", response.text

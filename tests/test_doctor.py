@@ -160,7 +160,7 @@ def test_functions_whose_ids_the_target_refuses_are_unverified_not_ok(server, mo
     monkeypatch.setattr("cortex_mcp.backends.embedded.backend.table_of_id", lambda doc_id: None)
     paths = ("graphSync:markSynced", "graphSync:markFailed", "admin:deleteRecord", "agents:get")
     functions = [CATALOG[p] for p in paths]
-    code, text = doctor(server.url, functions=functions, as_json=True)
+    code, text = doctor(server, functions=functions, as_json=True)
     report = json.loads(text)
     assert code == 1 and report["ok"] is False
     assert (report["okCount"], report["unverified"], report["mismatch"]) == (1, 3, 0)
@@ -171,7 +171,7 @@ def test_functions_whose_ids_the_target_refuses_are_unverified_not_ok(server, mo
     assert details(report, "agents:get")[0] == "ok"
     assert report["modules"]["graphSync"]["unverified"] == 2 and report["modules"]["graphSync"]["ok"] == 0
 
-    code, text = doctor(server.url, functions=functions, allow_unverified=True)
+    code, text = doctor(server, functions=functions, allow_unverified=True)
     assert code == 0
     assert "graphSync  0/2 ok (0.0%), 2 unverified" in text and "1/4 ok (25.0%), 3 unverified, 0 missing" in text
 
@@ -179,5 +179,5 @@ def test_functions_whose_ids_the_target_refuses_are_unverified_not_ok(server, mo
 def test_allow_unverified_does_not_excuse_a_mismatch(server, monkeypatch):
     monkeypatch.setattr("cortex_mcp.backends.embedded.backend.table_of_id", lambda doc_id: None)
     functions = [CATALOG["graphSync:markSynced"], query("agents:get", {"agentId": v.number()}, "type")]
-    code, _ = doctor(server.url, functions=functions, allow_unverified=True)
+    code, _ = doctor(server, functions=functions, allow_unverified=True)
     assert code == 1
