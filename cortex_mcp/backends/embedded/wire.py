@@ -240,7 +240,8 @@ class _Door:
         refusal = self.policy.refusal(request.headers.get("host"), request.headers.get("origin"))
         if refusal is not None:
             status, reason = refusal
-            return status, {}, convex_json.dumps({"code": "Misdirected" if status == 421 else "Forbidden", "message": reason})
+            code = "Misdirected" if status == 421 else "Forbidden"
+            return status, {}, convex_json.dumps({"code": code, "message": reason})
         given = (request.headers.get("authorization") or "").encode("utf-8", "replace")
         if not secrets.compare_digest(given, self._expected):
             code = "BadDeployKey" if given.startswith(b"Convex ") else "MissingDeployKey"
@@ -443,7 +444,8 @@ def serve_wire(
     if key is None:
         sys.stderr.write(
             f"backend serve: generated key (shown once): {server.key}\n"
-            f"  clients send 'Authorization: Convex <key>'; cortex-mcp --backend convex reads it from CONVEX_DEPLOY_KEY\n"
+            "  clients send 'Authorization: Convex <key>'; "
+            "cortex-mcp --backend convex reads it from CONVEX_DEPLOY_KEY\n"
         )
         sys.stderr.flush()
     if not is_loopback(host):
