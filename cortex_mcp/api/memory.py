@@ -22,7 +22,7 @@ from cortex_mcp.api import facts as facts_api
 from cortex_mcp.api.embeddings import Embedder
 from cortex_mcp.api.embeddings.vectors import vectors_to_store
 from cortex_mcp.api.owners import OwnerChecks
-from cortex_mcp.backends.base import Backend, Call, Plan, call, compact, run_plan
+from cortex_mcp.backends.base import Backend, Call, Nested, Plan, call, compact, run_plan
 from cortex_mcp.contract.enums import MEMORY_SOURCE_TYPES
 from cortex_mcp.errors import BackendUnavailableError, CortexError, InputError
 from cortex_mcp.ids import public_id
@@ -361,7 +361,8 @@ def _store_facts(result, memory_space_id, facts, user_id, agent_id, participant_
             item["fact"], item.get("subject"), item.get("predicate"), item.get("object"), user_id
         )
         try:
-            revision = yield from facts_api.revise_plan(
+            # Nested: a revision refused part-way leaves none of its writes (one savepoint on embedded).
+            revision = yield Nested(facts_api.revise_plan(
                 memory_space_id=memory_space_id,
                 fact=item["fact"],
                 fact_type=item.get("fact_type") or "custom",
@@ -374,7 +375,7 @@ def _store_facts(result, memory_space_id, facts, user_id, agent_id, participant_
                 participant_id=participant_id,
                 source_type="conversation" if result.conversation_id else "tool",
                 source_ref=source_ref or None,
-            )
+            ))
         except BackendUnavailableError:
             raise
         except CortexError as exc:

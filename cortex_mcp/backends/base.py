@@ -91,7 +91,15 @@ class Call:
     args: dict[str, Any]
 
 
-Plan = Generator[Call, Any, T]
+@dataclass(frozen=True)
+class Nested:
+    """A sub-plan run as one step of its parent: on the embedded backend in its own savepoint, so
+    an error the parent catches undoes everything the sub-plan wrote (and nothing else)."""
+
+    plan: Generator[Any, Any, Any]
+
+
+Plan = Generator[Call | Nested, Any, T]
 
 
 @runtime_checkable
@@ -130,6 +138,9 @@ async def run_plan(backend: Backend, plan: Plan[T]) -> T:
             return stop.value
         result, error = None, None
         try:
-            result = await call(backend, request.path, request.args)
+            if isinstance(request, Nested):
+                result = await run_plan(backend, request.plan)
+            else:
+                result = await call(backend, request.path, request.args)
         except Exception as exc:  # noqa: BLE001 - handed to the plan
             error = exc

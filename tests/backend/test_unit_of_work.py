@@ -8,7 +8,7 @@ import textwrap
 
 import pytest
 
-from cortex_mcp.backends.base import Call, call, run_plan
+from cortex_mcp.backends.base import Call, Nested, call, run_plan
 from cortex_mcp.backends.embedded import EmbeddedBackend
 from cortex_mcp.errors import CortexError
 from tests.helpers import ROOT
@@ -151,3 +151,50 @@ def test_embedded_a_process_killed_inside_a_plan_leaves_nothing(tmp_path):
     finally:
         backend.store.close()
 
+
+
+async def test_a_nested_plan_returns_its_value_and_raises_its_error_to_the_parent(backend):
+    def sub(key):
+        yield _set(key, 1)
+        return key
+
+    def failing_sub():
+        yield _set("sub-wrote", 1)
+        yield Call("facts:deleteFact", {"memorySpaceId": "s", "factId": "fact-0-missing"})
+
+    def plan():
+        first = yield Nested(sub("a"))
+        try:
+            yield Nested(failing_sub())
+        except CortexError as exc:
+            caught = exc.code
+        return first, caught
+
+    assert await run_plan(backend, plan()) == ("a", "FACT_NOT_FOUND")
+    assert await _value(backend, "a") == 1
+
+
+async def test_embedded_a_failed_nested_plan_leaves_none_of_its_writes(tmp_path):
+    backend = EmbeddedBackend(tmp_path / "cortex.db")
+    try:
+        def failing_sub():
+            yield _set("sub-1", 1)
+            yield Nested(inner())
+            yield Call("facts:deleteFact", {"memorySpaceId": "s", "factId": "fact-0-missing"})
+
+        def inner():
+            yield _set("sub-2", 2)
+
+        def plan():
+            yield _set("before", 0)
+            try:
+                yield Nested(failing_sub())
+            except CortexError:
+                pass
+            yield _set("after", 3)
+
+        await run_plan(backend, plan())
+        values = [await _value(backend, k) for k in ("before", "sub-1", "sub-2", "after")]
+        assert values == [0, None, None, 3]
+    finally:
+        await backend.aclose()

@@ -140,3 +140,27 @@ def test_remember_killed_part_way_leaves_no_orphan_messages(tmp_path):
         assert backend.call_sync("query", "memorySpaces:get", {"memorySpaceId": "s"}) is None
     finally:
         backend.store.close()
+
+
+async def test_a_fact_refused_part_way_through_its_revision_leaves_none_of_its_writes(tmp_path):
+    from cortex_mcp.api import memory
+    from cortex_mcp.errors import CortexError
+
+    backend = EmbeddedBackend(tmp_path / "cortex.db")
+    try:
+        common = {"memory_space_id": "s", "user_id": "alex", "agent_id": "bot"}
+        await memory.remember_note(backend, content="Alex lives in Oslo", **common,
+                                   facts=[{"fact": "Alex lives in Oslo"}])
+
+        def refuse(tx, args):
+            raise CortexError("refused", code="REFUSED")
+
+        backend.handlers["facts:supersede"] = refuse  # after facts:store and its history event
+        result = await memory.remember_note(backend, content="Alex moved to Rome", **common,
+                                            facts=[{"fact": "Alex lives in Rome"}])
+        assert [f["fact"] for f in result.skipped_facts] == ["Alex lives in Rome"] and result.facts == []
+        stored = await call(backend, "facts:list", {"memorySpaceId": "s", "includeSuperseded": True})
+        assert [f["fact"] for f in stored] == ["Alex lives in Oslo"]
+        assert await call(backend, "memories:count", {"memorySpaceId": "s"}) == 2
+    finally:
+        await backend.aclose()

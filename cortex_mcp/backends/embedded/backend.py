@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import anyio
 
-from cortex_mcp.backends.base import Call, KindDispatch, Plan, T, check_call, drive
+from cortex_mcp.backends.base import Call, KindDispatch, Nested, Plan, T, check_call, drive
 from cortex_mcp.backends.embedded.handlers import load_handlers
 from cortex_mcp.backends.embedded.store import Store, Tx
 from cortex_mcp.contract.catalog import get_function
@@ -49,7 +50,9 @@ class EmbeddedBackend(KindDispatch):
         error it does not catch (or a crash) undoes the whole plan."""
         return self.store.run(True, lambda tx: drive(plan, lambda request: self._nested(tx, request)))
 
-    def _nested(self, tx: Tx, request: Call) -> Any:
+    def _nested(self, tx: Tx, request: Call | Nested) -> Any:
+        if isinstance(request, Nested):
+            return self._in_savepoint(tx, lambda: drive(request.plan, lambda inner: self._nested(tx, inner)))
         fn = get_function(request.path)
         handler = self.handlers.get(request.path)
         if fn is None or handler is None:
@@ -57,15 +60,21 @@ class EmbeddedBackend(KindDispatch):
         check_call(fn.kind, request.path, request.args)
         args = _copy(request.args)
         step = Tx(tx.conn, tx.now, writable=fn.kind != "query")
+        result = self._in_savepoint(tx, lambda: handler(step, args))
+        tx.scrub_after_commit |= step.scrub_after_commit
+        return result
+
+    @staticmethod
+    def _in_savepoint(tx: Tx, work: Callable[[], T]) -> T:
+        """Run `work`; if it raises, undo what it wrote (savepoints nest under one name)."""
         tx.conn.execute("SAVEPOINT plan_step")
         try:
-            result = handler(step, args)
+            result = work()
         except BaseException:
             tx.conn.execute("ROLLBACK TO plan_step")
             tx.conn.execute("RELEASE plan_step")
             raise
         tx.conn.execute("RELEASE plan_step")
-        tx.scrub_after_commit |= step.scrub_after_commit
         return result
 
     async def run_plan(self, plan: Plan[T]) -> T:
