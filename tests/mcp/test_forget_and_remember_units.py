@@ -164,3 +164,34 @@ async def test_a_fact_refused_part_way_through_its_revision_leaves_none_of_its_w
         assert await call(backend, "memories:count", {"memorySpaceId": "s"}) == 2
     finally:
         await backend.aclose()
+
+
+async def test_parallel_remembers_from_two_processes_into_one_conversation_lose_nothing(tmp_path):
+    import anyio
+    from mcp import Client
+
+    from cortex_mcp.server import build_server
+    from tests.helpers import make_config, server_params
+
+    db = tmp_path / "shared.db"
+    backend = EmbeddedBackend(db)
+    try:
+        in_process = build_server(make_config(tmp_path), backend=backend)
+        async with Client(in_process) as a, Client(server_params(db, "--memory-space", "test-space")) as b:
+            first = await ok(a, "remember", {"user_message": "start", "agent_response": "Starting the log now."})
+            conversation_id = first["conversation_id"]
+
+            async def remember(client, n: int) -> None:
+                await ok(client, "remember", {"conversation_id": conversation_id, "user_message": f"note {n}",
+                                              "agent_response": f"Recorded note number {n} in the log."})
+
+            async with anyio.create_task_group() as tg:
+                for n in range(12):
+                    tg.start_soon(remember, (a, b)[n % 2], n)
+        conversation = await call(backend, "conversations:get", {"conversationId": conversation_id})
+        assert conversation["messageCount"] == len(conversation["messages"]) == 26
+        memories = await call(backend, "memories:list", {"memorySpaceId": "test-space", "limit": 100})
+        referenced = {i for m in memories for i in m["conversationRef"]["messageIds"]}
+        assert referenced == {m["id"] for m in conversation["messages"]}
+    finally:
+        await backend.aclose()
