@@ -13,8 +13,12 @@ and never costs a request. The reply envelope is mapped onto the error family:
   and stack frames are stripped; a production-redacted message is kept whole).
 
 HTTP 200 and 560 carry function outcomes; other 4xx are request problems (`CortexError` with the
-body's code), 5xx, refused connections and timeouts are `BackendUnavailableError`. Only queries
-are retried (with backoff, inside the configured timeout); a mutation or action is sent once.
+body's code), 5xx, refused connections and timeouts are `BackendUnavailableError`, and so is any
+reply that is not a Convex envelope (HTML, malformed JSON, a missing value, a redirect: never an
+empty result). One deadline (`timeout`) bounds the whole call: connect, send, receive and retries,
+however slowly a server trickles its reply; a reply over `max_reply_bytes` is refused while it
+streams in. Only queries are retried (with backoff, inside the deadline); a mutation or action is
+sent once.
 """
 
 from __future__ import annotations
@@ -39,6 +43,7 @@ from cortex_mcp.errors import (
     FunctionNotFoundError,
     WrongKindError,
 )
+from cortex_mcp.limits import echo
 
 log = logging.getLogger("cortex_mcp.backends.convex")
 
@@ -51,6 +56,7 @@ if importlib.util.find_spec("sniffio") is None:
 _ENDPOINTS = {"query": "/api/query", "mutation": "/api/mutation", "action": "/api/action"}
 _OUTCOME_STATUSES = {200, 560}
 _BACKOFF_S = 0.1
+MAX_REPLY_BYTES = 64 * 1024 * 1024  # a reply larger than this is refused while it streams in
 
 
 
@@ -91,7 +97,7 @@ def error_from_envelope(path: str, body: dict[str, Any]) -> CortexError:
 
 def _request_error(response: httpx.Response) -> CortexError:
     """A non-outcome 4xx: the body is `{"code", "message"}` when it comes from Convex."""
-    code, message = f"HTTP_{response.status_code}", response.text.strip() or response.reason_phrase
+    code, message = f"HTTP_{response.status_code}", echo(response.text.strip()) or response.reason_phrase
     try:
         body = response.json()
     except ValueError:
@@ -135,9 +141,11 @@ class ConvexBackend(KindDispatch):
         timeout: float = 10.0,
         query_retries: int = 2,
         transport: httpx.AsyncBaseTransport | None = None,
+        max_reply_bytes: int = MAX_REPLY_BYTES,
     ):
         self.url = url.rstrip("/")
         self.timeout = float(timeout)
+        self.max_reply_bytes = int(max_reply_bytes)
         self.query_retries = max(0, int(query_retries))
         headers = {"Content-Type": "application/json", "Accept": "application/json"}
         if deploy_key:
@@ -164,21 +172,29 @@ class ConvexBackend(KindDispatch):
         return self._outcome(path, response)
 
     def _outcome(self, path: str, response: httpx.Response) -> Any:
+        """The function's value, or its error; a reply that is not a Convex envelope (a proxy's HTML
+        page, malformed JSON, a missing value, a redirect) is BACKEND_UNAVAILABLE, never an empty result."""
         status = response.status_code
         if status in _OUTCOME_STATUSES or 200 <= status < 300:
             try:  # integral floats become ints while parsing: no second walk over the reply
                 body = convex_json.loads(response.content)
-            except ValueError:
+            except (ValueError, RecursionError):
                 body = None
-            if isinstance(body, dict) and body.get("status") == "success":
-                return body.get("value")
+            if isinstance(body, dict) and body.get("status") == "success" and "value" in body:
+                return body["value"]
             if isinstance(body, dict) and body.get("status") == "error":
                 raise error_from_envelope(path, body)
-            raise CortexError(
-                f"Unexpected reply from {self.url} (HTTP {status}): {response.text[:200]!r}", code="BAD_RESPONSE"
+            raise BackendUnavailableError(
+                f"{path}: {self.url} sent a reply that is not a Convex function result "
+                f"(HTTP {status}): {echo(response.text)!r}"
+            )
+        if 300 <= status < 400:
+            raise BackendUnavailableError(
+                f"{path}: {self.url} redirected (HTTP {status} to {echo(response.headers.get('location', '?'))}); "
+                "redirects are not followed: check the deployment URL"
             )
         if status >= 500:
-            raise BackendUnavailableError(f"{self.url} answered HTTP {status}: {response.text[:200]}")
+            raise BackendUnavailableError(f"{self.url} answered HTTP {status}: {echo(response.text)}")
         raise _request_error(response)
 
     async def send(self, kind: str, path: str, args: Any) -> httpx.Response:
@@ -200,9 +216,12 @@ class ConvexBackend(KindDispatch):
             if remaining <= 0:
                 break
             try:
-                response = await self._client.post(endpoint, content=body, timeout=httpx.Timeout(remaining))
-            except httpx.TransportError as exc:
+                with anyio.fail_after(remaining):  # connect + send + receive, not each socket read
+                    response = await self._post(endpoint, body, remaining)
+            except (httpx.TransportError, TimeoutError) as exc:
                 last = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+                if isinstance(exc, TimeoutError):
+                    last = f"no complete reply within {self.timeout:g} s"
                 if kind != "query":
                     unknown = ""
                     if not isinstance(exc, httpx.ConnectError):
@@ -224,3 +243,29 @@ class ConvexBackend(KindDispatch):
                     break
                 await anyio.sleep(pause)
         raise BackendUnavailableError(f"{kind} {path} failed: cannot reach {self.url} ({last or 'timed out'}).")
+
+    async def _post(self, endpoint: str, body: bytes, remaining: float) -> httpx.Response:
+        """One POST whose reply is read in full, refused as soon as it exceeds `max_reply_bytes`."""
+        request = self._client.build_request("POST", endpoint, content=body, timeout=httpx.Timeout(remaining))
+        response = await self._client.send(request, stream=True)
+        try:
+            declared = response.headers.get("content-length", "")
+            too_large = BackendUnavailableError(
+                f"{self.url} sent a reply larger than {self.max_reply_bytes} bytes; refused"
+            )
+            if declared.isdigit() and int(declared) > self.max_reply_bytes:
+                raise too_large
+            chunks, size = [], 0
+            async for chunk in response.aiter_bytes():
+                size += len(chunk)
+                if size > self.max_reply_bytes:
+                    raise too_large
+                chunks.append(chunk)
+        finally:
+            await response.aclose()
+        # The body is already decoded: drop the headers that describe the encoded form.
+        headers = [
+            (k, v) for k, v in response.headers.multi_items()
+            if k.lower() not in ("content-encoding", "content-length", "transfer-encoding")
+        ]
+        return httpx.Response(response.status_code, headers=headers, content=b"".join(chunks), request=request)
