@@ -724,8 +724,14 @@ class Store:
 
     def _scrub(self) -> None:
         with self._lock:
-            self.conn.execute("VACUUM")
-            self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            try:
+                self.conn.execute("VACUUM")
+                self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            except sqlite3.OperationalError as exc:  # e.g. another process held the file for 30 s
+                raise plain_error(
+                    f"The data was erased, but the database file could not be compacted ({exc}): "
+                    "run the erase again to remove its traces from the file"
+                ) from None
 
     def close(self) -> None:
         with self._lock:
