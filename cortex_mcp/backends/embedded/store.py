@@ -726,7 +726,9 @@ class Store:
         with self._lock:
             try:
                 self.conn.execute("VACUUM")
-                self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+                busy = self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]
+                if busy:  # readers of other processes kept old frames alive past the busy timeout
+                    raise sqlite3.OperationalError("the write-ahead log is still in use")
             except sqlite3.OperationalError as exc:  # e.g. another process held the file for 30 s
                 raise plain_error(
                     f"The data was erased, but the database file could not be compacted ({exc}): "
