@@ -216,8 +216,12 @@ def bulk_rate(gen: Generator, n: int = 20_000) -> float:
 # --------------------------------------------------------------------------- processes
 
 
+TOOL_CACHE = Path(tempfile.gettempdir()) / "cortex-mcp-bench-tools"  # the bench's own tool-schema cache
+
+
 def server_params(db: Path | None, *extra: str) -> StdioServerParameters:
     env = {"PYTHONPATH": str(ROOT), "CORTEX_LOG_LEVEL": "WARNING", "HOME": os.environ.get("HOME", "/tmp")}
+    env["CORTEX_TOOL_CACHE"] = str(TOOL_CACHE)  # as a user's own cache: no other checkout replaces it
     args = ["-m", "cortex_mcp", *(["--db", str(db)] if db else []), "--agent-id", "bench-agent"]
     args += ["--memory-space", SPACE, *extra]
     return StdioServerParameters(command=sys.executable, args=args, env=env)

@@ -33,6 +33,7 @@ log = logging.getLogger(__name__)
 
 PACKAGE = Path(__file__).resolve().parents[1]
 MAX_ENTRIES = 2000
+KEEP_OTHER_FILES = 4
 
 
 @cache
@@ -116,9 +117,10 @@ class SchemaCache:
             return
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            for stale in self.path.parent.glob("tool-schemas-*.json"):  # other builds' files
-                if stale != self.path:
-                    stale.unlink(missing_ok=True)
+            # Other builds' files (an upgrade, another checkout in use): keep the few newest.
+            others = [p for p in self.path.parent.glob("tool-schemas-*.json") if p != self.path]
+            for stale in sorted(others, key=_mtime, reverse=True)[KEEP_OTHER_FILES:]:
+                stale.unlink(missing_ok=True)
             if len(self.entries) > MAX_ENTRIES:  # many configurations seen: keep this one's
                 self.entries = {key: self.entries[key] for key in self.used}
             with tempfile.NamedTemporaryFile("w", dir=self.path.parent, delete=False, suffix=".tmp") as out:
@@ -127,6 +129,13 @@ class SchemaCache:
             self.grew = False
         except OSError as exc:
             log.debug("tool schema cache not written (%s): %s", self.path, exc)
+
+
+def _mtime(path: Path) -> float:
+    try:
+        return path.stat().st_mtime
+    except OSError:
+        return 0.0
 
 
 class LazyTool(Tool):
