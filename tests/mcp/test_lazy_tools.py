@@ -84,3 +84,17 @@ async def test_caching_can_be_switched_off(monkeypatch, embedded, tmp_path):
         assert not any(isinstance(t, LazyTool) for t in server._tool_manager.list_tools())
     finally:
         lazy.cache_file.cache_clear()
+
+
+async def test_other_builds_cache_files_are_kept_up_to_a_few(cache_dir, embedded, tmp_path):
+    import os
+
+    cache_dir.mkdir(parents=True)
+    others = [cache_dir / f"tool-schemas-other{i}.json" for i in range(lazy.KEEP_OTHER_FILES + 2)]
+    for age, path in enumerate(others):
+        path.write_text("{}")
+        os.utime(path, (1_000_000 - age, 1_000_000 - age))  # others[0] is the newest
+    build_server(make_config(tmp_path), backend=embedded)
+    kept = {p.name for p in cache_dir.glob("tool-schemas-other*.json")}
+    assert kept == {p.name for p in others[: lazy.KEEP_OTHER_FILES]}
+    assert lazy.cache_file().exists()
