@@ -34,6 +34,7 @@ import json
 import os
 import random
 import re
+import secrets
 import shutil
 import socket
 import sqlite3
@@ -262,10 +263,14 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+WIRE_KEY = secrets.token_hex(16)  # `backend serve` refuses requests without its key
+
+
 def start_wire(db: Path) -> tuple[subprocess.Popen, str]:
     port = free_port()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "cortex_mcp", "backend", "serve", "--db", str(db), "--port", str(port)],
+        [sys.executable, "-m", "cortex_mcp", "backend", "serve", "--db", str(db), "--port", str(port)]
+        + ["--key", WIRE_KEY],
         env={**os.environ, "PYTHONPATH": str(ROOT), "CORTEX_LOG_LEVEL": "WARNING"},
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -325,6 +330,7 @@ async def measure(db: Path, questions: list[str], gen: Generator, opts: argparse
             if opts.backend == "convex":
                 wire, url = start_wire(db)
                 params = server_params(None, "--backend", "convex", "--convex-url", url)
+                params.env = {**(params.env or {}), "CONVEX_DEPLOY_KEY": WIRE_KEY}
                 servers["convex"] = await stack.enter_async_context(Client(params, mode="legacy"))
             samples: dict[str, list[float]] = {"floor": []}
             for name in servers:
