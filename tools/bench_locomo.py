@@ -93,8 +93,10 @@ def ingest(backend: EmbeddedBackend, samples: list[dict], dated: bool) -> tuple[
     def write(tx: Tx) -> None:
         for n, sample in enumerate(samples):
             last: int | None = None
-            for _, turns, date in sessions(sample["conversation"]):
+            for number, turns, date in sessions(sample["conversation"]):
                 for i, turn in enumerate(turns):
+                    # each session is one conversation of the agent's history (turns in order)
+                    ref = {"conversationId": f"conv-locomo-{n}-{number}", "messageIds": [turn["dia_id"]]}
                     doc = store(tx, {
                         "memorySpaceId": f"locomo-{n}",
                         "content": f"{turn['speaker']}: {turn['text']}",
@@ -103,6 +105,7 @@ def ingest(backend: EmbeddedBackend, samples: list[dict], dated: bool) -> tuple[
                         "userId": turn["speaker"],
                         "importance": 50,
                         "tags": [turn["dia_id"]],
+                        "conversationRef": ref,
                     })
                     if dated and date is not None:
                         at = date + i * 1000  # turns of a session a second apart, in order
@@ -121,16 +124,13 @@ async def evaluate(
     shares: dict[int, dict[int, list[float]]] = {k: {c: [] for c in CATEGORIES} for k in ks}
     latencies: list[float] = []
     top = max(ks)
-    turn_ids_of: dict[int, set[str]] = {}
     for n, sample in enumerate(samples):
-        turns_of = sessions(sample["conversation"])
-        turn_ids_of[n] = {normalise_turn_id(t["dia_id"]) for _, turns, _ in turns_of for t in turns}
-    for n, sample in enumerate(samples):
+        turn_ids = {normalise_turn_id(t["dia_id"]) for _, turns, _ in sessions(sample["conversation"]) for t in turns}
         for qa in sample["qa"]:
             category = qa.get("category")
             if category not in CATEGORIES:
                 continue
-            evidence = normalise_evidence(qa.get("evidence"), turn_ids_of[n])
+            evidence = normalise_evidence(qa.get("evidence"), turn_ids)
             if not evidence:
                 continue
             t0 = time.perf_counter()

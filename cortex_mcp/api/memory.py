@@ -1,7 +1,7 @@
 """Memory orchestration (spec/orchestration.md §1–6) over any Backend.
 
 remember writes the layers in order (memory space, user, agent, conversation, vector memories,
-facts); recall merges keyword/semantic memory search with fact search and ranks the result;
+facts); recall (in api/recall, re-exported here) finds and ranks memories and facts;
 forget deletes a memory and cascades to the facts derived from it. Only `backends.base.call`
 is used, so every function here works unchanged on the embedded and the Convex backend.
 """
@@ -9,8 +9,6 @@ is used, so every function here works unchanged on the embedded and the Convex b
 from __future__ import annotations
 
 import logging
-import math
-import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -22,6 +20,9 @@ from cortex_mcp.api import facts as facts_api
 from cortex_mcp.api.embeddings import Embedder
 from cortex_mcp.api.embeddings.vectors import vectors_to_store
 from cortex_mcp.api.owners import OwnerChecks
+from cortex_mcp.api.recall import attach_sources
+from cortex_mcp.api.recall import keyword_query as keyword_query  # re-exported: part of this module's API
+from cortex_mcp.api.recall import recall as recall
 from cortex_mcp.backends.base import Backend, Call, Nested, Plan, call, compact, run_plan
 from cortex_mcp.contract.enums import MEMORY_SOURCE_TYPES
 from cortex_mcp.errors import BackendUnavailableError, CortexError, InputError
@@ -32,16 +33,6 @@ log = logging.getLogger(__name__)
 SKIPPABLE_LAYERS = ("users", "agents", "conversations", "vector", "facts", "graph")
 ACK_PHRASES = ("got it", "i've noted", "i'll remember", "noted", "understood", "i'll set", "i'll call you",
                "will do", "sure thing", "okay,", "ok,")
-HALF_LIFE_MS = 2_592_000_000  # 30 days
-# Function words dropped from recall's full-text query: with OR semantics they match nearly
-# everything and drown the content words (LoCoMo evidence R@10 54.5 -> 58.5, tools/bench_locomo.py).
-STOP_WORDS = frozenset(
-    "a an the is are was were be been being do does did done what when where who whom whose which why how "
-    "to of in on at for with by from and or not it its this that these those i you he she they we me him "
-    "her them my your his their our as has have had will would can could should about into than then there "
-    "here if so any some".split()
-)
-_WORD = re.compile(r"\w+")
 FACTS_SCAN_LIMIT = 10_000
 
 
@@ -388,192 +379,6 @@ def _store_facts(result, memory_space_id, facts, user_id, agent_id, participant_
             result.facts.append(revision["fact"])
 
 
-# -- recall (§3) ----------------------------------------------------------------------------
-
-
-def keyword_query(query: str) -> str:
-    """The words of `query` worth searching for: stop words go, unless nothing else is left."""
-    words = _WORD.findall(query)
-    content = [w for w in words if w.lower() not in STOP_WORDS]
-    return " ".join(content or words)
-
-
-def _recency(created_at: Any, now: int) -> float:
-    if not isinstance(created_at, (int, float)):
-        return 1.0
-    return 2 ** (-max(0, now - created_at) / HALF_LIFE_MS)
-
-
-def _connectivity(n: int) -> float:
-    return min(1.0, math.log2(n + 1) / math.log2(11))
-
-
-def _relevance(position: int, score: Any) -> float:
-    """The semantic component: the backend's own score, else its rank order as a reciprocal rank
-    (1, 1/2, 1/3, ...), steep enough that importance and recency only break near-ties."""
-    if isinstance(score, (int, float)) and not isinstance(score, bool):
-        return max(0.0, min(1.0, float(score)))
-    return 1.0 / (1 + position)
-
-
-def rank_item(item: dict, now: int) -> float:
-    """§3.3 step 6, with the backend relevance as the semantic component (see docs/parity.md)."""
-    semantic = item["relevance"] or 0.5
-    if item["type"] == "fact":
-        confidence = importance = item["confidence"] / 100
-    else:
-        confidence, importance = 0.8, item["importance"] / 100
-    n = len(item["connected_entities"])
-    score = (
-        0.35 * semantic
-        + 0.20 * confidence
-        + 0.15 * importance
-        + 0.15 * _recency(item.get("created_at"), now)
-        + 0.15 * _connectivity(n)
-    )
-    if n > 3:
-        score *= 1.2
-    if item["type"] == "memory" and item.get("message_role") == "user":
-        score *= 1.1
-    return max(0.0, min(1.0, score))
-
-
-async def recall(
-    backend: Backend,
-    *,
-    memory_space_id: str,
-    query: str,
-    user_id: str | None = None,
-    embedding: list[float] | None = None,
-    tags: list[str] | None = None,
-    min_importance: float | None = None,
-    min_confidence: float | None = None,
-    limit: int = 20,
-    include_memories: bool = True,
-    include_facts: bool = True,
-    include_conversation: bool = False,
-    now: int | None = None,
-) -> dict:
-    """§3: search memories and facts, merge, rank and bound the result. `now` (epoch ms, default the
-    current time) is the moment recency is measured from and facts must be valid at."""
-    started = time.perf_counter()
-    checks.require_text(memory_space_id, "memory_space_id")
-    checks.require_text(query, "query")
-    checks.optional_text(user_id, "user_id")
-    checks.check_importance(min_importance, "min_importance")
-    checks.check_range(min_confidence, "min_confidence", 0, 100)
-    checks.check_tags(tags)
-    checks.check_limit(limit)
-    checks.check_embedding(embedding)
-    search_text = keyword_query(query)
-    now = _now_ms() if now is None else now
-
-    memories: list[dict] = []
-    if include_memories:
-        try:
-            memories = await call(
-                backend,
-                "memories:search",
-                compact(
-                    memorySpaceId=memory_space_id,
-                    query=search_text,
-                    embedding=embedding,
-                    userId=user_id,
-                    tags=tags,
-                    minImportance=min_importance,
-                    limit=limit,
-                ),
-            )
-        except BackendUnavailableError:
-            raise  # an outage is not "nothing remembered"
-        except CortexError as exc:
-            log.warning("recall: memory search failed: %s", exc)
-    facts: list[dict] = []
-    if include_facts:
-        try:
-            facts = await call(
-                backend,
-                "facts:search",
-                compact(
-                    memorySpaceId=memory_space_id,
-                    query=search_text,
-                    minConfidence=min_confidence,
-                    userId=user_id,
-                    validAt=now,  # current beliefs only: forgotten facts carry validUntil
-                    limit=limit,
-                ),
-            )
-        except BackendUnavailableError:
-            raise
-        except CortexError as exc:
-            log.warning("recall: fact search failed: %s", exc)
-
-    items: dict[str, dict] = {}
-    for i, memory in enumerate(memories):
-        items.setdefault(
-            memory["memoryId"],
-            {
-                "type": "memory",
-                "id": memory["memoryId"],
-                "content": memory["content"],
-                "source": "vector",
-                "relevance": _relevance(i, memory.get("_score")),
-                "importance": memory["importance"],
-                "connected_entities": [],
-                "created_at": memory.get("createdAt"),
-                "message_role": memory.get("messageRole"),
-                "record": memory,
-            },
-        )
-    for i, fact in enumerate(facts):
-        items.setdefault(
-            fact["factId"],
-            {
-                "type": "fact",
-                "id": fact["factId"],
-                "content": fact["fact"],
-                "source": "facts",
-                "relevance": _relevance(i, None),
-                "confidence": fact["confidence"],
-                "connected_entities": [x for x in (fact.get("subject"), fact.get("object")) if x],
-                "created_at": fact.get("createdAt"),
-                "record": fact,
-            },
-        )
-    ranked = list(items.values())
-    for item in ranked:
-        item["score"] = round(rank_item(item, now), 4)
-    ranked.sort(key=lambda item: item["score"], reverse=True)
-    ranked = ranked[:limit]
-
-    if include_conversation:
-        await _attach_conversations(backend, ranked)
-    return {
-        "items": ranked,
-        "total_results": len(memories) + len(facts),
-        "query_time_ms": round((time.perf_counter() - started) * 1000, 2),
-    }
-
-
-async def _attach_conversations(backend: Backend, items: list[dict]) -> None:
-    """§3.3 step 9: the source messages of each memory that survived the limit."""
-    cache: dict[str, dict | None] = {}
-    for item in items:
-        ref = item["record"].get("conversationRef") if item["type"] == "memory" else None
-        if not ref:
-            continue
-        cid = ref["conversationId"]
-        if cid not in cache:
-            try:
-                cache[cid] = await call(backend, "conversations:get", {"conversationId": cid})
-            except CortexError:
-                cache[cid] = None
-        conversation = cache[cid]
-        if conversation:
-            wanted = set(ref.get("messageIds") or [])
-            item["source_messages"] = [m for m in conversation["messages"] if m["id"] in wanted]
-
-
 # -- forget (§5) and CRUD (§6) -----------------------------------------------------------------
 
 
@@ -693,7 +498,7 @@ async def get_memory(
     if memory is None or not include_conversation:
         return memory
     item = {"type": "memory", "record": memory}
-    await _attach_conversations(backend, [item])
+    await attach_sources(backend, [item])
     if "source_messages" in item:
         memory = {**memory, "sourceMessages": item["source_messages"]}
     candidates = await call(backend, "facts:list", {"memorySpaceId": memory_space_id, "limit": FACTS_SCAN_LIMIT,

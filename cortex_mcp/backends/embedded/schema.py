@@ -43,6 +43,17 @@ class SameAs:
 
 
 @dataclass(frozen=True)
+class WindowIndex:
+    """For recall: each row's `field` indexed with the same field of its neighbours, the `radius`
+    rows before and after it (creation order) with the same `scope` and `group` (fulltext.py)."""
+
+    field: str
+    scope: str
+    group: str
+    radius: int = 2
+
+
+@dataclass(frozen=True)
 class Table:
     name: str
     fields: ObjectValidator
@@ -62,6 +73,7 @@ class Table:
     # `SameAs` another field): most memories repeat `"version":1,"tags":[]...`; the store puts them
     # back when it reads the document. Never an indexed or search field (SQL reads those).
     implied: dict[str, Any] = field(default_factory=dict)
+    window: WindowIndex | None = None
 
 
 def _enum(*values: str):
@@ -92,6 +104,7 @@ def _table(
     sparse: tuple = (),
     unindexed: tuple = (),
     implied: dict | None = None,
+    window: WindowIndex | None = None,
 ) -> None:
     for index in unindexed:
         if index not in indexes:
@@ -105,6 +118,7 @@ def _table(
         sparse,
         unindexed,
         implied or {},
+        window,
     )
     read_by_sql = {f for fs in table.indexes.values() for f in fs} | {s.field for s in table.search.values()}
     for key in table.implied:
@@ -172,6 +186,8 @@ _table(
         "by_participantId": ["participantId"],
         # Not in upstream's schema: lets the GDPR cascade find memories by their source user.
         "by_sourceUserId": ["sourceUserId"],
+        # Not in upstream's schema: a memory's neighbours in its conversation (recall's windows).
+        "by_memorySpace_conversation": ["memorySpaceId", "conversationRef.conversationId"],
     },
     {
         "by_content": SearchIndex(
@@ -179,7 +195,7 @@ _table(
         )
     },
     vectors=("embedding",),
-    sparse=("tenantId", "participantId", "sourceUserId", "userId"),
+    sparse=("tenantId", "participantId", "sourceUserId", "userId", "conversationRef.conversationId"),
     implied={
         "contentType": "raw",
         "tags": [],
@@ -190,6 +206,7 @@ _table(
         "updatedAt": SameAs("createdAt"),
     },
     unindexed=("by_tenantId", "by_tenant_space", "by_agentId", "by_memorySpace_created", "by_memorySpace_agentId"),
+    window=WindowIndex("content", scope="memorySpaceId", group="conversationRef.conversationId"),
 )
 
 _table(

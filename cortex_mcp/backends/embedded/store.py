@@ -19,7 +19,6 @@ import hashlib
 import json
 import logging
 import math
-import re
 import sqlite3
 import threading
 import time
@@ -30,6 +29,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+from cortex_mcp.backends.embedded import fulltext
+from cortex_mcp.backends.embedded.fulltext import search_terms
 from cortex_mcp.backends.embedded.js import UNDEFINED, js_equal
 from cortex_mcp.backends.embedded.migrations import LAYOUT, Step, migrate, require_current
 from cortex_mcp.backends.embedded.schema import TABLES, SameAs, Table
@@ -141,11 +142,7 @@ def _ddl(table: Table) -> list[str]:
         statements.append(
             f'CREATE INDEX IF NOT EXISTS "{table.name}__{name}" ON "{table.name}"({cols}){where}'
         )
-    for name in table.search:
-        statements.append(
-            f'CREATE VIRTUAL TABLE IF NOT EXISTS "{table.name}__search_{name}" '
-            f"USING fts5(text, tokenize = 'unicode61 remove_diacritics 2')"
-        )
+    statements += fulltext.ddl(table)
     for field_path in table.vectors:
         statements.extend(_vector_triggers(table.name, _vector_column(field_path)))
     return statements
@@ -170,20 +167,6 @@ def _vector_triggers(table: str, column: str) -> list[str]:
         f'CREATE TRIGGER IF NOT EXISTS "{table}__{column}_{event}" {when} BEGIN {bump}; END'
         for event, when in events.items()
     ]
-
-
-_TERM = re.compile(r"\w+", re.UNICODE)
-
-
-def search_terms(text: str) -> list[str]:
-    """Case-insensitive word tokens, as Convex's full-text search splits a query (terms cut at 32 chars)."""
-    return [term[:32] for term in _TERM.findall(text.lower())]
-
-
-def _match_expression(terms: list[str]) -> str:
-    quoted = [f'"{t}"' for t in terms]
-    quoted[-1] += "*"  # the last term also matches as a prefix (type-ahead)
-    return " OR ".join(quoted)
 
 
 def _sql_limit(n: int) -> int:
@@ -367,7 +350,7 @@ class Tx:
             return []
         spec = TABLES[table].search[index]
         where = [f'"{table}__search_{index}" MATCH ?']
-        params: list[Any] = [_match_expression(terms)]
+        params: list[Any] = [fulltext.any_term(terms, prefix_last=True)]
         for name, value in (filters or {}).items():
             if name not in spec.filter_fields:
                 raise ValueError(f"{name} is not a filter field of {table}.{index}")
@@ -379,6 +362,28 @@ class Tx:
             f'ORDER BY bm25("{table}__search_{index}"), t._creationTime DESC LIMIT {_sql_limit(limit)}'
         )
         return [_decode(r, TABLES[table]) for r in self.conn.execute(sql, params)]
+
+    def ranked(
+        self, table: str, fts: str, text: str, scope: dict[str, Any], weights: tuple[float, ...] = ()
+    ) -> Iterator[tuple[dict, float]]:
+        """Rows of `table` matching any planned term of `text` in the full-text table `fts` (a search
+        or window index, `weights` its BM25 column weights), within `scope` (field equalities), best
+        match first, as (document, relevance ~[0, 1]). Lazy: a caller that stops early reads no more
+        documents; the match work is bounded by the plan (fulltext.plan)."""
+        terms, ideal = fulltext.plan(self.conn, fts, search_terms(text))
+        if not terms:
+            return
+        where = [f'"{fts}" MATCH ?'] + [f't."{_column(name)}" IS ?' for name in scope]
+        bm25 = ", ".join([f'"{fts}"', *map(str, weights)])
+        cursor = self.conn.execute(
+            f'SELECT {_select(TABLES[table], "t.")}, -bm25({bm25}) AS score FROM "{fts}" s '
+            f'JOIN "{table}" t ON t.rowid = s.rowid WHERE {" AND ".join(where)} '
+            f"ORDER BY score DESC, t.rowid DESC",
+            [fulltext.any_term(terms), *map(_sql_value, scope.values())],
+        )
+        while rows := cursor.fetchmany(64):
+            for row in rows:
+                yield _decode(row[:-1], TABLES[table]), row[-1] / ideal
 
     # -- writes --------------------------------------------------------------------------
     def _require_writable(self) -> None:
@@ -398,18 +403,21 @@ class Tx:
                 f"{detail}"
             ) from None
 
-    def _index_search(self, table: str, rowid: int, doc: dict | None) -> None:
-        for name, spec in TABLES[table].search.items():
-            fts = f'"{table}__search_{name}"'
-            self.conn.execute(f"DELETE FROM {fts} WHERE rowid = ?", (rowid,))
-            if doc is not None and isinstance(doc.get(spec.field), str):
-                self.conn.execute(f"INSERT INTO {fts}(rowid, text) VALUES (?, ?)", (rowid, doc[spec.field]))
-
-    def _index_new(self, table: str, rows: list[tuple[int, dict]]) -> None:
-        """Search upkeep for freshly inserted rows (nothing to delete first): `(rowid, doc)` pairs."""
-        for name, spec in TABLES[table].search.items():
-            texts = [(rowid, doc[spec.field]) for rowid, doc in rows if isinstance(doc.get(spec.field), str)]
-            self.conn.executemany(f'INSERT INTO "{table}__search_{name}"(rowid, text) VALUES (?, ?)', texts)
+    def _write(self, table: str, rowid: int | None, doc: dict | None, write: Callable[[], int]) -> int:
+        """Run `write()` (one SQL write of row `rowid`, None for a new row; returns the rowid) with the
+        upkeep of the contentless full-text indexes: entries come out with the texts they were
+        indexed from (read before the write), then go back in from the new document."""
+        spec = TABLES[table]
+        if rowid is not None and spec.search:
+            old = self.conn.execute(f'SELECT doc FROM "{table}" WHERE rowid = ?', (rowid,)).fetchone()
+            fulltext.unindex_search(self.conn, spec, rowid, old[0])
+        touched = fulltext.touched_windows(self.conn, spec, rowid, doc)
+        rowid = write()
+        if doc is not None:
+            fulltext.index_search(self.conn, spec, [(rowid, doc)])
+            touched.add(rowid)
+        fulltext.index_windows(self.conn, spec, touched)
+        return rowid
 
     def _creation_time(self, table: str) -> float:
         row = self.conn.execute(f'SELECT _creationTime FROM "{table}" ORDER BY rowid DESC LIMIT 1').fetchone()
@@ -424,11 +432,15 @@ class Tx:
         doc_id = new_document_id(table)
         names, values = _split_vectors(TABLES[table], doc)
         columns = ", ".join(["_id", "_creationTime", "doc", *names])
-        cur = self.conn.execute(
-            f'INSERT INTO "{table}"({columns}) VALUES ({", ".join("?" * (3 + len(names)))})',
-            (doc_id, self._creation_time(table), *values),
-        )
-        self._index_search(table, cur.lastrowid, doc)
+
+        def write() -> int:
+            cur = self.conn.execute(
+                f'INSERT INTO "{table}"({columns}) VALUES ({", ".join("?" * (3 + len(names)))})',
+                (doc_id, self._creation_time(table), *values),
+            )
+            return int(cur.lastrowid or 0)
+
+        self._write(table, None, doc, write)
         return doc_id
 
     def insert_many(self, table: str, docs: list[dict]) -> list[str]:
@@ -448,10 +460,12 @@ class Tx:
             for i, (doc_id, doc) in enumerate(zip(ids, docs, strict=True))
         ]
         names = ["rowid", "_id", "_creationTime", "doc", *(f'"{_vector_column(f)}"' for f in spec.vectors)]
+        touched = fulltext.touched_by_appends(self.conn, spec, docs)
         self.conn.executemany(
             f'INSERT INTO "{table}"({", ".join(names)}) VALUES ({", ".join("?" * len(names))})', rows
         )
-        self._index_new(table, [(row[0], doc) for row, doc in zip(rows, docs, strict=True)])
+        fulltext.index_search(self.conn, spec, [(row[0], doc) for row, doc in zip(rows, docs, strict=True)])
+        fulltext.index_windows(self.conn, spec, [*touched, *(row[0] for row in rows)])
         return ids
 
     def replace(self, doc_id: str, doc: dict) -> None:
@@ -462,8 +476,12 @@ class Tx:
         rowid = self._rowid(table, doc_id)
         names, values = _split_vectors(TABLES[table], doc)
         assignments = ", ".join(f"{c} = ?" for c in ("doc", *names))
-        self.conn.execute(f'UPDATE "{table}" SET {assignments} WHERE rowid = ?', (*values, rowid))
-        self._index_search(table, rowid, doc)
+
+        def write() -> int:
+            self.conn.execute(f'UPDATE "{table}" SET {assignments} WHERE rowid = ?', (*values, rowid))
+            return rowid
+
+        self._write(table, rowid, doc, write)
 
     def patch(self, doc_id: str, fields: dict) -> None:
         current = self.get(doc_id)
@@ -480,8 +498,12 @@ class Tx:
         self._require_writable()
         table = self._table_for(doc_id)
         rowid = self._rowid(table, doc_id)
-        self.conn.execute(f'DELETE FROM "{table}" WHERE rowid = ?', (rowid,))
-        self._index_search(table, rowid, None)
+
+        def write() -> int:
+            self.conn.execute(f'DELETE FROM "{table}" WHERE rowid = ?', (rowid,))
+            return rowid
+
+        self._write(table, rowid, None, write)
 
     def delete_all(self, docs: list[dict]) -> int:
         """Delete every given document; returns how many were deleted."""
@@ -559,20 +581,20 @@ def _create_missing(conn: sqlite3.Connection) -> None:
                         f'ALTER TABLE "{table.name}" ADD COLUMN "{_column(field_path)}" '
                         f"GENERATED ALWAYS AS (json_extract(doc, '{_json_path(field_path)}')) VIRTUAL"
                     )
-        new_search = [
-            name
-            for name in table.search
-            if not conn.execute("SELECT 1 FROM sqlite_master WHERE name = ?", (f"{table.name}__search_{name}",)).fetchone()
-        ]
+        def missing(name: str) -> bool:
+            return not conn.execute("SELECT 1 FROM sqlite_master WHERE name = ?", (name,)).fetchone()
+
+        new_search = [name for name in table.search if missing(fulltext.search_table(table.name, name))]
+        new_window = table.window is not None and missing(fulltext.window_table(table.name))
         for statement in _ddl(table):
             conn.execute(statement)
-        for name in new_search if existed else ():
-            field_path = table.search[name].field
-            conn.execute(
-                f'INSERT INTO "{table.name}__search_{name}"(rowid, text) '
-                f"SELECT rowid, json_extract(doc, '{_json_path(field_path)}') FROM \"{table.name}\" "
-                f"WHERE json_type(doc, '{_json_path(field_path)}') = 'text'"
-            )
+        if existed:
+            for name in new_search:
+                log.info("indexing %s.%s for full-text search (once)", table.name, table.search[name].field)
+                fulltext.fill_search(conn, table, name)
+            if new_window:
+                log.info("indexing the conversation windows of %s for recall (once)", table.name)
+                fulltext.fill_windows(conn, table)
 
 
 def _vectors_out_of_documents(conn: sqlite3.Connection) -> None:
@@ -631,10 +653,25 @@ def _vectors_float32(conn: sqlite3.Connection) -> None:
         conn.execute("UPDATE memories SET v_embedding = ? WHERE rowid = ?", (array("f", values).tobytes(), rowid))
 
 
+def _drop_unstemmed_search_tables(conn: sqlite3.Connection) -> None:
+    """Full-text tables made stemmed (porter) and contentless: FTS5 fixes both at creation, so the old
+    tables go; the layout step then creates and fills the new ones (and the window index)."""
+    names = [
+        name
+        for name, sql in conn.execute("SELECT name, sql FROM sqlite_master WHERE type = 'table'")
+        if "__search_" in name and (sql or "").upper().startswith("CREATE VIRTUAL TABLE")
+    ]
+    if names:
+        log.info("rebuilding the full-text indexes with stemming (once): %s", ", ".join(names))
+    for name in names:
+        conn.execute(f'DROP TABLE "{name}"')
+
+
 MIGRATIONS: list[Step] = [
     Step("0001-vectors-out-of-documents", _vectors_out_of_documents),
     Step("0002-virtual-generated-columns", _virtual_generated_columns),
     Step("0003-indexes-without-creation-time", _indexes_without_creation_time),
+    Step("0004-stemmed-contentless-fulltext", _drop_unstemmed_search_tables),
     Step("0005-vectors-float32", _vectors_float32),
 ]
 
