@@ -31,7 +31,7 @@ class EmbeddedBackend(KindDispatch):
 
     def __init__(self, path: str | Path, *, read_only: bool = False):
         self.store = Store(path, read_only=read_only)
-        self.handlers = load_handlers()
+        self.handlers = dict(load_handlers())  # per backend: one may swap a handler (tests) without the others
         # One SQLite connection per process: calls queue here instead of piling up threads.
         self._limiter = anyio.CapacityLimiter(1)
 
