@@ -38,6 +38,9 @@ NEEDS = {
     "convex_url": ("backend", "convex"),
     "host": ("transport", "http"),
     "port": ("transport", "http"),
+    "auth_tokens": ("transport", "http"),
+    "allowed_hosts": ("transport", "http"),
+    "allowed_origins": ("transport", "http"),
     "embeddings_url": ("embeddings", "openai"),
     "embeddings_model": ("embeddings", "openai"),
 }
@@ -263,6 +266,22 @@ def database_path(ctx: click.Context, given_before: dict[str, Any]) -> Path:
 @embeddings_options
 @click.option("--list-toolsets", is_flag=True, help="print the toolsets and exit")
 @click.option(
+    "--auth-tokens",
+    metavar="FILE",
+    envvar="CORTEX_AUTH_TOKENS",
+    show_envvar=True,
+    help="HTTP: JSON token file; every request then needs 'Authorization: Bearer <token>' and is held to its "
+    "token's scope (README: Security). CORTEX_AUTH_TOKEN adds one unrestricted token",
+)
+@allow_list_options
+@click.option(
+    "--lock-scope",
+    is_flag=True,
+    envvar="CORTEX_LOCK_SCOPE",
+    show_envvar=True,
+    help="only --memory-space and --user-id can be read or changed (isolation between projects)",
+)
+@click.option(
     "--read-only",
     is_flag=True,
     envvar="CORTEX_READ_ONLY",
@@ -318,25 +337,41 @@ def config_from(options: dict[str, Any]) -> Config:
         convex_url=options["convex_url"],
         convex_deploy_key=_env("CONVEX_DEPLOY_KEY"),
         timeout=options["timeout"],
+        lock_scope=bool(options["lock_scope"]),
         **embeddings_settings(options["embeddings"], options["embeddings_url"], options["embeddings_model"]),
     )
 
 
 def _serve_mcp(ctx: click.Context, options: dict[str, Any]) -> None:
+    from mcp.server.transport_security import TransportSecuritySettings
+
+    from cortex_mcp.auth import load_tokens
+    from cortex_mcp.rebinding import HostPolicy, is_loopback
     from cortex_mcp.server import build_server
 
     for name, (other, value) in NEEDS.items():
         if ctx.get_parameter_source(name) is ParameterSource.COMMANDLINE and options[other] != value:
             flag, other_flag = _flag(ctx, name), _flag(ctx, other)
             raise click.UsageError(f"{flag} applies to {other_flag} {value} (add {other_flag} {value})", ctx)
+    http = options["transport"] == "http"
     try:
-        server = build_server(config_from(options))
-    except ValueError as exc:  # an unknown toolset, convex without a URL, a bad embeddings setting
+        tokens = load_tokens(options["auth_tokens"], _env("CORTEX_AUTH_TOKEN")) if http else []
+        if http and not tokens and not is_loopback(options["host"]):
+            raise ValueError(
+                f"refusing to serve on {options['host']} without authentication: anyone who can reach it could "
+                "read and change every memory. Give --auth-tokens FILE (or CORTEX_AUTH_TOKEN), or bind 127.0.0.1"
+            )
+        policy = HostPolicy.for_bind(options["host"], options["allowed_hosts"], options["allowed_origins"])
+        host = options["host"] if ":" not in options["host"] else f"[{options['host']}]"
+        url = f"http://{host}:{options['port']}"
+        server = build_server(config_from(options), tokens=tokens, url=url)
+    except ValueError as exc:  # an unknown toolset, convex without a URL, a bad embeddings setting or token file
         raise click.UsageError(str(exc), ctx) from exc
     except EmbeddingError as exc:  # --embeddings local without the extra
         raise click.UsageError(f"{exc.message}. {exc.hint}", ctx) from exc
-    if options["transport"] == "http":
-        server.run("streamable-http", host=options["host"], port=options["port"])
+    if http:
+        security = TransportSecuritySettings(allowed_hosts=policy.allowed_hosts, allowed_origins=policy.allowed_origins)
+        server.run("streamable-http", host=options["host"], port=options["port"], transport_security=security)
     else:
         server.run()
 
@@ -375,15 +410,15 @@ def backend_serve(
     """
     from cortex_mcp.backends.embedded.wire import serve_wire
 
-    given = before(ctx, "db", "host", "port", "read_only")
+    given = before(ctx, "db", "host", "port", "read_only", "allowed_hosts", "allowed_origins")
     try:
         serve_wire(
             database_path(ctx, given),
             host=pick(ctx, "host", given),
             port=pick(ctx, "port", given),
             key=key,
-            allowed_hosts=allowed_hosts,
-            allowed_origins=allowed_origins,
+            allowed_hosts=pick(ctx, "allowed_hosts", given),
+            allowed_origins=pick(ctx, "allowed_origins", given),
             read_only=read_only or bool(given.get("read_only")),
         )
     except (ValueError, RuntimeError, OSError) as exc:  # a bad bind, a missing or newer database

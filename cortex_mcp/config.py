@@ -33,6 +33,7 @@ class Config:
     convex_url: str | None = None
     convex_deploy_key: str | None = None
     timeout: float = 10.0
+    lock_scope: bool = False  # --lock-scope: only memory_space and user_id, as a token scope would
     embeddings: str = "none"  # or "local" / "openai" (api/embeddings)
     embeddings_url: str | None = None  # openai: the API base, default OpenAI's
     embeddings_model: str | None = None  # openai: default text-embedding-3-small

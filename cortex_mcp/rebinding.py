@@ -10,7 +10,6 @@ Patterns: `name` matches exactly; `name:*` matches `name` with any port (and wit
 
 from __future__ import annotations
 
-import ipaddress
 from dataclasses import dataclass
 
 from cortex_mcp.limits import echo
@@ -20,13 +19,9 @@ WILDCARD_BINDS = ("0.0.0.0", "::", "")
 
 
 def is_loopback(host: str) -> bool:
-    """True for an address only this machine can reach (127.0.0.0/8, ::1, localhost)."""
-    if host.strip("[]").lower() == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
+    """True for the usual loopback names only (127.0.0.1, localhost, ::1). Other 127.x addresses count
+    as exposed: policy errs on the side of asking for authentication."""
+    return host.strip("[]").lower() in LOOPBACK_NAMES
 
 
 def _bracketed(host: str) -> str:

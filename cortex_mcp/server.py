@@ -6,10 +6,12 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+from mcp.server.auth.settings import AuthSettings
 from mcp.server.mcpserver import MCPServer
 
 from cortex_mcp import __version__, toolsets
 from cortex_mcp.api.embeddings import embedder_for
+from cortex_mcp.auth import Access, StaticTokenVerifier, Token, lock_scope
 from cortex_mcp.backends.base import Backend
 from cortex_mcp.config import Config
 from cortex_mcp.toolsets.base import Registrar, Runtime
@@ -35,14 +37,21 @@ def open_backend(config: Config) -> Backend:
     return EmbeddedBackend(config.db_path)
 
 
-def build_server(config: Config, backend: Backend | None = None) -> MCPServer:
+def build_server(
+    config: Config, backend: Backend | None = None, *, tokens: list[Token] | None = None, url: str | None = None
+) -> MCPServer:
     """The server for `config`. A backend passed in stays open; otherwise each run of the server
-    (each stdio process, each in-process client session) opens its own and closes it at the end."""
+    (each stdio process, each in-process client session) opens its own and closes it at the end.
+
+    With `tokens` (HTTP), every request needs `Authorization: Bearer <token>` and is held to that
+    token's scope; `url` is the server's base URL (advertised in the 401's resource metadata)."""
     # Refuse a bad configuration now, not when the first client connects.
     selected = toolsets.select(config.toolsets)
     if backend is None and config.backend == "convex" and not config.convex_url:
         raise ValueError("the convex backend needs --convex-url (or CONVEX_URL)")
     runtime = Runtime(config, embedder_for(config))  # a missing [embeddings] extra fails here
+    lock = lock_scope(config.memory_space, config.user_id, config.read_only) if config.lock_scope else None
+    runtime.access = Access(tokens=list(tokens or []), lock=lock)
 
     @asynccontextmanager
     async def lifespan(_server: MCPServer) -> AsyncIterator[Backend]:
@@ -62,9 +71,24 @@ def build_server(config: Config, backend: Backend | None = None) -> MCPServer:
 
     registrar = Registrar(runtime)
     for toolset in selected:
+        registrar.toolset = toolset.name
         toolset.register(registrar)
     registrar.schemas.save()  # the next start lists these tools without building them
     log.info("cortex-mcp %s: %d tools on the %s backend", __version__, len(registrar.tools), config.backend)
+    auth: dict[str, object] = {}
+    if tokens:
+        base = (url or "http://127.0.0.1:8000").rstrip("/")
+        auth = {
+            "token_verifier": StaticTokenVerifier(tokens),
+            # Tokens are issued out of band (the token file): there is no authorization server to name
+            # but this server itself.
+            "auth": AuthSettings(issuer_url=base, resource_server_url=f"{base}/mcp", validate_token_resource=False),
+        }
     return MCPServer(
-        "cortex-mcp", version=__version__, instructions=INSTRUCTIONS, lifespan=lifespan, tools=registrar.tools
+        "cortex-mcp",
+        version=__version__,
+        instructions=INSTRUCTIONS,
+        lifespan=lifespan,
+        tools=registrar.tools,
+        **auth,  # type: ignore[arg-type]
     )

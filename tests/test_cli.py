@@ -56,11 +56,12 @@ def calls(monkeypatch) -> list[tuple[str, Any]]:
         def run(self, *args: Any, **kwargs: Any) -> None:
             recorded.append(("run", (args, kwargs)))
 
-    def build_server(config: Config) -> FakeServer:
+    def build_server(config: Config, **auth: Any) -> FakeServer:
         from cortex_mcp import toolsets
 
         toolsets.select(config.toolsets)  # the real check: unknown toolsets are refused
         recorded.append(("config", config))
+        recorded.append(("auth", auth))
         return FakeServer()
 
     def serve_wire(db_path: Path, host: str = "127.0.0.1", port: int = 3210, **options: Any) -> None:
@@ -310,9 +311,28 @@ def test_empty_env_vars_count_as_unset(calls, tmp_path):
     assert config.db_path == tmp_path / "data" / "cortex-mcp" / "cortex.db"
 
 
-def test_streamable_http_transport(calls):
-    assert run("--transport", "http", "--host", "0.0.0.0", "--port", "9001").exit_code == 0
-    assert only(calls, "run") == (("streamable-http",), {"host": "0.0.0.0", "port": 9001})
+def test_streamable_http_transport(calls, tmp_path):
+    assert run("--transport", "http", "--port", "9001").exit_code == 0
+    args, kwargs = only(calls, "run")
+    assert args == ("streamable-http",) and (kwargs["host"], kwargs["port"]) == ("127.0.0.1", 9001)
+    security = kwargs["transport_security"]  # DNS-rebinding protection on every bind
+    assert security.enable_dns_rebinding_protection and "localhost:*" in security.allowed_hosts
+    assert only(calls, "auth") == {"tokens": [], "url": "http://127.0.0.1:9001"}
+
+
+def test_http_beyond_loopback_needs_tokens_and_names(calls, tmp_path):
+    result = run("--transport", "http", "--host", "127.0.0.2")
+    assert result.exit_code == 2 and "without authentication" in result.output and calls == []
+    tokens = tmp_path / "tokens.json"
+    tokens.write_text('{"tokens": [{"name": "a", "token": "0123456789abcdef0123"}]}')
+    result = run("--transport", "http", "--host", "0.0.0.0", "--auth-tokens", str(tokens))
+    assert result.exit_code == 2 and "--allowed-hosts" in result.output
+    args = ["--transport", "http", "--host", "0.0.0.0", "--auth-tokens", str(tokens), "--allowed-hosts", "mem.lan:*"]
+    assert run(*args).exit_code == 0
+    assert only(calls, "run")[1]["transport_security"].allowed_hosts == ["mem.lan:*"]
+    assert [t.name for t in only(calls, "auth")["tokens"]] == ["a"]
+    result = run("--auth-tokens", str(tokens))  # stdio has no tokens to check
+    assert result.exit_code == 2 and "applies to --transport http" in result.output
 
 
 @pytest.mark.parametrize(

@@ -12,7 +12,7 @@ import functools
 import inspect
 from collections.abc import Callable
 from contextvars import ContextVar
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from mcp.server.mcpserver import Context
@@ -24,13 +24,19 @@ from mcp.types import ToolAnnotations
 from pydantic import ConfigDict
 
 from cortex_mcp.api.embeddings import Embedder
+from cortex_mcp.auth import FULL, Access, Scope
 from cortex_mcp.backends.base import Backend
+from cortex_mcp.backends.scoped import ScopedBackend
 from cortex_mcp.config import Config
 from cortex_mcp.contract import error_text
 from cortex_mcp.errors import ArgumentValidationError, CortexError
 from cortex_mcp.toolsets.lazy import LazyTool, SchemaCache, cache_file, settings_fingerprint, tool_key
 
 _call_backend: ContextVar[Backend] = ContextVar("cortex_call_backend")
+_call_scope: ContextVar[Scope] = ContextVar("cortex_call_scope", default=FULL)
+# Tool parameters that name a memory space or a user (curated snake_case, generated wire names).
+_SPACE_PARAMS = ("memory_space_id", "memory_space_ids", "target_memory_space_id", "memorySpaceId", "memorySpaceIds")
+_USER_PARAMS = ("user_id", "user_ids", "userId", "userIds")
 
 
 def backend_of(ctx: Context[Backend, Any]) -> Backend:
@@ -42,6 +48,7 @@ def backend_of(ctx: Context[Backend, Any]) -> Backend:
 class Runtime:
     config: Config
     embedder: Embedder | None = None  # --embeddings local/openai: memories get vectors, recall uses them
+    access: Access = field(default_factory=Access)  # tokens and --lock-scope (auth.py)
 
     @property
     def backend(self) -> Backend:
@@ -53,10 +60,10 @@ class Runtime:
         return backend
 
     def space(self, memory_space_id: str | None) -> str:
-        return memory_space_id or self.config.memory_space
+        return memory_space_id or _call_scope.get().default_space(self.config.memory_space)
 
     def user(self, user_id: str | None) -> str | None:
-        return user_id or self.config.user_id
+        return user_id or _call_scope.get().default_user(self.config.user_id)
 
     def agent(self, agent_id: str | None) -> str | None:
         return agent_id or self.config.agent_id
@@ -106,20 +113,41 @@ def describe_error(exc: CortexError) -> str:
 _CALL_CONTEXT = "_cortex_call_context"  # where the SDK hands the wrapper its Context
 
 
-def _per_call(fn: Callable) -> tuple[Callable, str]:
-    """`fn` wrapped to run with its call's backend and with errors as text, plus the name of the
-    keyword the SDK passes the request Context in (the tool's own Context parameter, if it has one)."""
+def _check_scope(scope: Scope, kwargs: dict[str, Any]) -> None:
+    """The tool's own space and user arguments against the caller's scope (named as the tool names them)."""
+    for name, value in kwargs.items():
+        for item in value if isinstance(value, list) else [value]:
+            if name in _SPACE_PARAMS:
+                scope.check_space(item, name)
+            elif name in _USER_PARAMS:
+                scope.check_user(item, name)
+
+
+def _per_call(fn: Callable, runtime: Runtime, name: str, toolset: str | None) -> tuple[Callable, str]:
+    """`fn` wrapped to run with its call's backend and scope and with errors as text, plus the name of
+    the keyword the SDK passes the request Context in (the tool's own Context parameter, if it has one).
+
+    The caller's scope is resolved here, once per call; below, the backend itself is held to it."""
     own_context = find_context_parameter(fn)
 
     @functools.wraps(fn)
     async def wrapper(**kwargs: Any) -> Any:
         ctx = kwargs[own_context] if own_context else kwargs.pop(_CALL_CONTEXT)
-        token = _call_backend.set(backend_of(ctx))
+        try:
+            scope = runtime.access.scope()
+            scope.check_toolset(toolset, name)
+            _check_scope(scope, kwargs)
+        except CortexError as exc:
+            raise ToolError(describe_error(exc)) from exc
+        backend = backend_of(ctx)
+        token = _call_backend.set(backend if scope is FULL else ScopedBackend(backend, scope))
+        scope_token = _call_scope.set(scope)
         try:
             return await fn(**kwargs)
         except CortexError as exc:
             raise ToolError(describe_error(exc)) from exc
         finally:
+            _call_scope.reset(scope_token)
             _call_backend.reset(token)
 
     return wrapper, own_context or _CALL_CONTEXT
@@ -145,6 +173,7 @@ class Registrar:
         self.tools: list[Tool] = []
         self.schemas = schemas or SchemaCache(cache_file())
         self.settings = settings_fingerprint(runtime.config)
+        self.toolset: str | None = None  # the toolset registering now (server.py sets it): token scopes name it
 
     @property
     def names(self) -> list[str]:
@@ -176,8 +205,8 @@ class Registrar:
             idempotent_hint=idempotent or read_only,
             open_world_hint=False,
         )
-        wrapped, context_kwarg = _per_call(fn)
         name = name or fn.__name__
+        wrapped, context_kwarg = _per_call(fn, self.runtime, name, self.toolset)
         description = inspect.cleandoc(description or fn.__doc__ or "")
 
         def build() -> Tool:

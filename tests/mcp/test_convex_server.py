@@ -7,8 +7,7 @@ import pytest
 from mcp import Client, StdioServerParameters
 
 from cortex_mcp.backends.embedded.wire import WireServer
-from tests.helpers import fails, ok
-from tests.helpers import ROOT
+from tests.helpers import ROOT, fails, ok
 
 pytestmark = pytest.mark.anyio
 
