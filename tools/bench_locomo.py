@@ -34,6 +34,7 @@ import anyio
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from cortex_mcp.api import memory
+from cortex_mcp.api.embeddings import make_embedder
 from cortex_mcp.backends.embedded import EmbeddedBackend
 from cortex_mcp.backends.embedded.store import Tx
 
@@ -83,12 +84,22 @@ def normalise_turn_id(dia_id: str) -> str:
     return f"D{int(match[1])}:{int(match[2])}" if match else dia_id
 
 
-def ingest(backend: EmbeddedBackend, samples: list[dict], dated: bool) -> tuple[dict[str, str], list[int | None]]:
+def ingest(
+    backend: EmbeddedBackend, samples: list[dict], dated: bool, embedder: Any = None
+) -> tuple[dict[str, str], list[int | None]]:
     """Every turn as a memory (one transaction); returns memoryId -> dia_id and, per conversation,
-    the time questions are asked at (end of its last session when dated, else None: real time)."""
+    the time questions are asked at (end of its last session when dated, else None: real time).
+    With an embedder, each memory is stored with its vector (as remember does)."""
     dia_of: dict[str, str] = {}
     asked_at: list[int | None] = []
     store = backend.handlers["memories:store"]
+    contents = [
+        f"{turn['speaker']}: {turn['text']}"
+        for sample in samples
+        for _, turns, _ in sessions(sample["conversation"])
+        for turn in turns
+    ]
+    vectors = iter(embedder.embed_sync(contents) if embedder else [])
 
     def write(tx: Tx) -> None:
         for n, sample in enumerate(samples):
@@ -106,6 +117,7 @@ def ingest(backend: EmbeddedBackend, samples: list[dict], dated: bool) -> tuple[
                         "importance": 50,
                         "tags": [turn["dia_id"]],
                         "conversationRef": ref,
+                        **({"embedding": next(vectors)} if embedder else {}),
                     })
                     if dated and date is not None:
                         at = date + i * 1000  # turns of a session a second apart, in order
@@ -119,7 +131,12 @@ def ingest(backend: EmbeddedBackend, samples: list[dict], dated: bool) -> tuple[
 
 
 async def evaluate(
-    backend: EmbeddedBackend, samples: list[dict], dia_of: dict[str, str], asked_at: list[int | None], ks: list[int]
+    backend: EmbeddedBackend,
+    samples: list[dict],
+    dia_of: dict[str, str],
+    asked_at: list[int | None],
+    ks: list[int],
+    embedder: Any = None,
 ) -> dict:
     shares: dict[int, dict[int, list[float]]] = {k: {c: [] for c in CATEGORIES} for k in ks}
     latencies: list[float] = []
@@ -133,11 +150,13 @@ async def evaluate(
             evidence = normalise_evidence(qa.get("evidence"), turn_ids)
             if not evidence:
                 continue
-            t0 = time.perf_counter()
+            t0 = time.perf_counter()  # the query's embedding counts in the recall latency
+            embedding = (await embedder.embed([qa["question"]]))[0] if embedder else None
             result = await memory.recall(
                 backend,
                 memory_space_id=f"locomo-{n}",
                 query=qa["question"],
+                embedding=embedding,
                 limit=top,
                 include_facts=False,
                 now=asked_at[n],
@@ -173,21 +192,25 @@ def main() -> None:
     parser.add_argument("--k", type=int, nargs="+", default=[5, 10, 20])
     parser.add_argument("--ingest", choices=("dated", "undated"), default="dated")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
+    parser.add_argument(
+        "--embeddings", choices=("none", "local"), default="none", help="local: MiniLM vectors fused into recall"
+    )
     args = parser.parse_args()
     samples = json.loads(args.data.read_text())
     ks = sorted(set(args.k))
     with tempfile.TemporaryDirectory() as tmp:
         backend = EmbeddedBackend(Path(tmp) / "locomo.db")
-        dia_of, asked_at = ingest(backend, samples, dated=args.ingest == "dated")
-        report = anyio.run(evaluate, backend, samples, dia_of, asked_at, ks)
+        embedder = make_embedder(args.embeddings)
+        dia_of, asked_at = ingest(backend, samples, dated=args.ingest == "dated", embedder=embedder)
+        report = anyio.run(evaluate, backend, samples, dia_of, asked_at, ks, embedder)
         backend.store.close()
-    report = {"ingest": args.ingest, "memories": len(dia_of), **report}
+    report = {"ingest": args.ingest, "embeddings": args.embeddings, "memories": len(dia_of), **report}
     if args.json:
         print(json.dumps(report))
         return
     print(
         f"{len(samples)} conversations, {len(dia_of)} memories, {report['questions']} questions "
-        f"(categories 1-4), ingest {args.ingest}"
+        f"(categories 1-4), ingest {args.ingest}, embeddings {args.embeddings}"
     )
     for k in ks:
         per = ", ".join(f"{name} {report['by_category'][name][f'r@{k}']:.1f}" for name in CATEGORIES.values())

@@ -7,6 +7,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, Field
 
 from cortex_mcp.api import memory as api
+from cortex_mcp.api.embeddings.vectors import vector_to_search
 from cortex_mcp.contract.enums import FactType, MemorySourceType
 from cortex_mcp.errors import CortexError
 from cortex_mcp.toolsets.base import Registrar, clip
@@ -239,10 +240,13 @@ def register(reg: Registrar) -> None:
         Use before answering whenever past context could help: user preferences, earlier
         decisions, facts about people or projects. Each item has an id for forget/update_memory.
         """
+        # With --embeddings, the query's vector too: recall fuses vector and full-text relevance.
+        embedding = await vector_to_search(rt.backend, rt.embedder, query) if rt.embedder else None
         result = await api.recall(
             rt.backend,
             memory_space_id=rt.space(memory_space_id),
             query=query,
+            embedding=embedding,
             user_id=user_id,
             tags=tags,
             min_importance=min_importance,

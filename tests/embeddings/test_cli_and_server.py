@@ -18,7 +18,7 @@ from cortex_mcp.backends.embedded import EmbeddedBackend
 from cortex_mcp.cli import cli
 from cortex_mcp.server import build_server
 from tests.embeddings.openai_server import FakeOpenAI, fake_vector
-from tests.helpers import make_config, ok
+from tests.helpers import fails, make_config, ok
 
 pytestmark = pytest.mark.anyio
 
@@ -144,3 +144,32 @@ def test_progress_bar_draws_on_a_terminal_only():
     quiet(1, 2)
     quiet.close()
     assert piped.getvalue() == ""
+
+
+@pytest.mark.skipif(
+    bool(local_module.missing_packages()), reason="embeddings extra not installed: pip install -e '.[embeddings]'"
+)
+async def test_recall_finds_a_paraphrase_with_local_embeddings(tmp_path):
+    config = make_config(tmp_path, embeddings="local")
+    async with Client(build_server(config)) as client:
+        for note in (
+            "I am allergic to peanuts",
+            "We deploy the service on Fridays",
+            "My sister lives in Lisbon",
+            "The quarterly report is due next week",
+            "Alex plays tennis on Sundays",
+        ):
+            await ok(client, "remember", {"content": note})
+        found = await ok(client, "recall", {"query": "food allergies", "limit": 2})
+    assert found["items"][0]["content"] == "I am allergic to peanuts"
+
+
+async def test_recall_refuses_another_model(tmp_path, server):
+    settings = {"embeddings": "openai", "embeddings_url": server.url, "embeddings_key": "test-key"}
+    async with Client(build_server(make_config(tmp_path, embeddings_model="model-a", **settings))) as client:
+        await ok(client, "remember", {"content": "allergic to peanuts"})
+    async with Client(build_server(make_config(tmp_path, embeddings_model="model-b", **settings))) as client:
+        text = await fails(client, "recall", {"query": "peanuts"})
+        assert "EMBEDDING_MODEL_MISMATCH" in text and "openai:model-a" in text and "reindex" in text
+        text = await fails(client, "remember", {"content": "more"})
+        assert "EMBEDDING_MODEL_MISMATCH" in text
