@@ -112,7 +112,10 @@ class RecallItem(BaseModel):
 
 class RecallResult(BaseModel):
     items: list[RecallItem]
-    total_results: int = Field(description="Matches found before ranking and the limit")
+    total_results: int = Field(
+        description="Candidates ranked before the limit (at most `limit` memories plus `limit` facts; not a count of "
+        "every match)"
+    )
     query_time_ms: float
 
 

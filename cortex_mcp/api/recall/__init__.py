@@ -77,7 +77,7 @@ async def recall(
         await attach_sources(backend, ranked)
     return {
         "items": ranked,
-        "total_results": len(items),
+        "total_results": len(items),  # candidates ranked (each search stops at `limit`), not every match
         "query_time_ms": round((time.perf_counter() - started) * 1000, 2),
     }
 

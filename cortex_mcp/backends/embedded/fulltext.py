@@ -249,7 +249,7 @@ def _lookup(doc: dict, field_path: str) -> Any:
 # Recall reads at most about this many index matches per query: the terms of a query are taken
 # rarest first while their matches fit (a term too common to discriminate is left out), so the
 # work is bounded by this budget and the result size, not by how many rows share a common word.
-MATCH_BUDGET = 4000
+MATCH_BUDGET = 2000
 _BM25_MIN_IDF = 1e-6  # FTS5's floor for a term in more than half the rows
 
 
