@@ -36,7 +36,7 @@ def _generated(module: str) -> Callable[[Registrar], None]:
 
 CURATED = [
     Toolset("memory", "remember, recall, forget, get/list/update memories", _curated("memory"), default=True),
-    Toolset("agents", "register, get and list agents", _curated("agents"), default=True),
+    Toolset("agents", "register, get and list agents", _curated("agents")),
     Toolset(
         "facts",
         "store_fact (belief revision), search_facts (now or as of), get_fact_history",
@@ -46,7 +46,7 @@ CURATED = [
     Toolset(
         "contexts", "create_context, get_context (with its chain), update_context", _curated("contexts"), default=True
     ),
-    Toolset("a2a", "a2a_send, a2a_inbox, a2a_request (waits for the reply), a2a_reply", _curated("a2a"), default=True),
+    Toolset("a2a", "a2a_send, a2a_inbox, a2a_request (waits for the reply), a2a_reply", _curated("a2a")),
     Toolset(
         "users",
         "user profiles, bulk update/delete, export, GDPR cascade delete, and every users:*/gdpr:* function",

@@ -2,20 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, ClassVar
 
 from pydantic import BaseModel, Field
 
 from cortex_mcp.api import a2a as api
 from cortex_mcp.toolsets.base import Registrar, clip
+from cortex_mcp.toolsets.render import Paging
 
-AgentArg = Annotated[str, Field(min_length=1, max_length=100, description="The other agent's id, e.g. 'planner'")]
-UnregisteredArg = Annotated[
-    bool, Field(description="Send even if the recipient is not a registered agent (default: refused, with the "
-                            "closest registered ids)")
-]
-MessageArg = Annotated[str, Field(min_length=1, description="Message text (at most 100 KB)")]
-ImportanceArg = Annotated[int | None, Field(ge=0, le=100, description="0–100 (default 60; 70 for requests)")]
+AgentArg = Annotated[str, Field(min_length=1, max_length=100, description="The other agent's id")]
+MessageArg = Annotated[str, Field(min_length=1, description="Text (max 100 KB)")]
+ImportanceArg = Annotated[int | None, Field(ge=0, le=100, description="0-100")]
+UnregisteredArg = Annotated[bool, Field(description="Send even to an unregistered agent id")]
 
 
 class Sent(BaseModel):
@@ -26,7 +24,7 @@ class Sent(BaseModel):
     receiver_memory_id: str
 
     @classmethod
-    def of(cls, result: dict) -> "Sent":
+    def of(cls, result: dict) -> Sent:
         return cls(
             message_id=result["messageId"],
             sent_at=int(result["sentAt"]),
@@ -37,6 +35,7 @@ class Sent(BaseModel):
 
 
 class Message(BaseModel):
+    text_omit: ClassVar = ("to_agent", "message_type")
     message_id: str
     from_agent: str | None
     to_agent: str | None
@@ -53,6 +52,7 @@ class Message(BaseModel):
 
 
 class Inbox(BaseModel):
+    paging: ClassVar = Paging("messages")
     agent_id: str
     messages: list[Message]
     awaiting_reply: int = Field(description="Requests received that have no reply yet")
@@ -78,25 +78,33 @@ def register(reg: Registrar) -> None:
         to_agent: AgentArg,
         message: MessageArg,
         importance: ImportanceArg = None,
-        context_id: Annotated[str | None, Field(description="Context (ctx-...) this message belongs to")] = None,
-        metadata: Annotated[dict[str, Any] | None, Field(description="Extra data stored with the message")] = None,
+        context_id: Annotated[str | None, Field(description="Context it belongs to (ctx-...)")] = None,
+        metadata: Annotated[dict[str, Any] | None, Field(description="Extra data")] = None,
         allow_unregistered: UnregisteredArg = False,
     ) -> Sent:
-        """Send a message to another agent (stored in both agents' memory and their conversation).
-        Use to hand over work or share findings; use a2a_request when you need an answer back."""
-        return Sent.of(await api.send(rt.backend, from_agent=me(), to_agent=to_agent, message=message,
-                                      importance=importance, context_id=context_id, metadata=metadata,
-                                      allow_unregistered=allow_unregistered))
+        """Send a message to another agent (hand over work, share findings). a2a_request waits for an answer."""
+        return Sent.of(
+            await api.send(
+                rt.backend,
+                from_agent=me(),
+                to_agent=to_agent,
+                message=message,
+                importance=importance,
+                context_id=context_id,
+                metadata=metadata,
+                allow_unregistered=allow_unregistered,
+            )
+        )
 
     async def a2a_inbox(
-        limit: Annotated[int, Field(ge=1, le=200, description="Max messages (default 20)")] = 20,
-        from_agent: Annotated[str | None, Field(description="Only messages from this agent")] = None,
-        awaiting_reply_only: Annotated[bool, Field(description="Only requests you have not answered yet")] = False,
+        limit: Annotated[int, Field(ge=1, le=200, description="Max messages")] = 20,
+        from_agent: Annotated[str | None, Field(description="Only from this agent")] = None,
+        awaiting_reply_only: Annotated[bool, Field(description="Only unanswered requests")] = False,
     ) -> Inbox:
-        """Messages other agents sent you, newest first. Requests awaiting your answer are flagged:
-        answer them with a2a_reply and their request_id."""
-        inbox = await api.inbox(rt.backend, agent_id=me(), limit=limit, from_agent=from_agent,
-                                awaiting_reply_only=awaiting_reply_only)
+        """Messages other agents sent you, newest first; answer flagged requests with a2a_reply."""
+        inbox = await api.inbox(
+            rt.backend, agent_id=me(), limit=limit, from_agent=from_agent, awaiting_reply_only=awaiting_reply_only
+        )
         for m in inbox["messages"]:
             m["message"] = clip(m["message"])
         return Inbox(**inbox)
@@ -104,24 +112,34 @@ def register(reg: Registrar) -> None:
     async def a2a_request(
         to_agent: AgentArg,
         message: MessageArg,
-        timeout_ms: Annotated[int, Field(ge=1000, le=300_000, description="How long to wait for the reply (ms, default 30000)")] = 30_000,
+        timeout_ms: Annotated[int, Field(ge=1000, le=300_000, description="How long to wait (ms)")] = 30_000,
         importance: ImportanceArg = None,
         allow_unregistered: UnregisteredArg = False,
     ) -> RequestResult:
-        """Ask another agent something and wait for its reply (it answers with a2a_reply).
-        Fails with A2A_TIMEOUT if no reply comes in time; the request stays in its inbox."""
-        result = await api.request(rt.backend, from_agent=me(), to_agent=to_agent, message=message,
-                                   timeout_ms=timeout_ms, importance=importance,
-                                   allow_unregistered=allow_unregistered)
-        return RequestResult(request_id=result["request_id"], reply=Message(**{k: v for k, v in result["reply"].items() if k in Message.model_fields}))
+        """Ask another agent and wait for its a2a_reply (A2A_TIMEOUT if none comes in time)."""
+        result = await api.request(
+            rt.backend,
+            from_agent=me(),
+            to_agent=to_agent,
+            message=message,
+            timeout_ms=timeout_ms,
+            importance=importance,
+            allow_unregistered=allow_unregistered,
+        )
+        return RequestResult(
+            request_id=result["request_id"],
+            reply=Message(**{k: v for k, v in result["reply"].items() if k in Message.model_fields}),
+        )
 
     async def a2a_reply(
-        request_id: Annotated[str, Field(min_length=1, description="request_id of a request in your inbox (a2a-req-...)")],
+        request_id: Annotated[str, Field(min_length=1, description="From your a2a_inbox (a2a-req-...)")],
         message: MessageArg,
         importance: ImportanceArg = None,
     ) -> ReplyResult:
-        """Answer a request another agent sent you (see a2a_inbox); the requester receives it."""
-        result = await api.reply(rt.backend, agent_id=me(), request_id=request_id, message=message, importance=importance)
+        """Answer a request another agent sent you."""
+        result = await api.reply(
+            rt.backend, agent_id=me(), request_id=request_id, message=message, importance=importance
+        )
         return ReplyResult(**Sent.of(result).model_dump(), request_id=result["request_id"], to_agent=result["to_agent"])
 
     reg.add(a2a_send, title="Send to an agent", read_only=False)

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, ClassVar
 
 from pydantic import BaseModel, Field
 
 from cortex_mcp.api import agents as api
 from cortex_mcp.contract.enums import AgentStatus
 from cortex_mcp.errors import CortexError
-from cortex_mcp.toolsets.base import Registrar
+from cortex_mcp.toolsets.base import Registrar, bounded_data, clip
+from cortex_mcp.toolsets.render import Paging
 
-AgentIdArg = Annotated[str, Field(min_length=1, max_length=256, description="Agent id, e.g. 'research-bot'")]
+AgentIdArg = Annotated[str, Field(min_length=1, max_length=256, description="e.g. 'research-bot'")]
 
 
 class Agent(BaseModel):
@@ -25,20 +26,22 @@ class Agent(BaseModel):
     updated_at: int
 
     @classmethod
-    def of(cls, doc: dict) -> "Agent":
+    def of(cls, doc: dict) -> Agent:
         return cls(
             agent_id=doc["agentId"],
-            name=doc["name"],
-            description=doc.get("description"),
+            name=clip(doc["name"]),
+            description=clip(doc["description"]) if isinstance(doc.get("description"), str) else None,
             status=doc["status"],
-            metadata=doc.get("metadata"),
-            config=doc.get("config"),
+            metadata=bounded_data(doc.get("metadata")),
+            config=bounded_data(doc.get("config")),
             registered_at=int(doc["registeredAt"]),
             updated_at=int(doc["updatedAt"]),
         )
 
 
 class AgentList(BaseModel):
+    text_omit: ClassVar = ("count",)
+    paging: ClassVar = Paging("agents")
     agents: list[Agent]
     count: int
 
@@ -49,18 +52,12 @@ def register(reg: Registrar) -> None:
     async def register_agent(
         agent_id: AgentIdArg,
         name: Annotated[str, Field(min_length=1, max_length=200, description="Display name")],
-        description: Annotated[str | None, Field(description="What the agent does")] = None,
-        metadata: Annotated[dict[str, Any] | None, Field(description="Free-form metadata, e.g. {'team': 'ops'}")] = None,
-        config: Annotated[dict[str, Any] | None, Field(description="Free-form configuration")] = None,
+        description: Annotated[str | None, Field(description="What it does")] = None,
+        metadata: Annotated[dict[str, Any] | None, Field(description="Free-form, e.g. {'team': 'ops'}")] = None,
     ) -> Agent:
-        """Register an agent so other agents can find it and its activity is attributed to it.
-
-        Fails with AGENT_ALREADY_REGISTERED if the id is taken (use get_agent to inspect it).
-        """
+        """Register an agent so others can find it and its activity is attributed to it."""
         return Agent.of(
-            await api.register(
-                rt.backend, agent_id=agent_id, name=name, description=description, metadata=metadata, config=config
-            )
+            await api.register(rt.backend, agent_id=agent_id, name=name, description=description, metadata=metadata)
         )
 
     async def get_agent(agent_id: AgentIdArg) -> Agent:
@@ -77,12 +74,12 @@ def register(reg: Registrar) -> None:
 
     async def list_agents(
         status: Annotated[
-            AgentStatus | None, Field(description="Only agents with this status")
+            AgentStatus | None, Field(description="Only this status")
         ] = None,
-        limit: Annotated[int, Field(ge=1, le=100, description="Max agents (default 50)")] = 50,
-        offset: Annotated[int, Field(ge=0, description="Agents to skip, for paging")] = 0,
+        limit: Annotated[int, Field(ge=1, le=100, description="Max agents")] = 50,
+        offset: Annotated[int, Field(ge=0, description="Skip this many (paging)")] = 0,
     ) -> AgentList:
-        """List registered agents, most recently registered first."""
+        """List registered agents, newest first."""
         agents = await api.list_agents(rt.backend, status=status, limit=limit, offset=offset)
         return AgentList(agents=[Agent.of(a) for a in agents], count=len(agents))
 

@@ -1,27 +1,29 @@
 """What every toolset shares: the runtime, tool registration with annotations, error text.
 
 `Registrar.add` is the one place a tool is registered: it applies `--read-only`, sets the
-annotations, and wraps the tool so that during a call `Runtime.backend` is the backend of the
-server run serving it (the lifespan context), and errors from any layer reach the agent as
-actionable text.
+annotations, compacts the schemas, and wraps the tool so that during a call `Runtime.backend` is
+the backend of the server run serving it (the lifespan context), its result reaches the agent as
+compact text beside the structured content, and errors from any layer (bad arguments included)
+as actionable text in one format: `CODE: message (field: x). Next: hint`.
 """
 
 from __future__ import annotations
 
 import functools
 import inspect
+import json
 from collections.abc import Callable
 from contextvars import ContextVar
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Annotated, Any
 
 from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp.server.mcpserver.tools import Tool
 from mcp.server.mcpserver.utilities.context_injection import find_context_parameter
 from mcp.server.mcpserver.utilities.func_metadata import ArgModelBase
-from mcp.types import ToolAnnotations
-from pydantic import ConfigDict
+from mcp.types import CallToolResult, TextContent, ToolAnnotations
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from cortex_mcp.api.embeddings import Embedder
 from cortex_mcp.auth import FULL, Access, Scope
@@ -31,6 +33,8 @@ from cortex_mcp.config import Config
 from cortex_mcp.contract import error_text
 from cortex_mcp.errors import ArgumentValidationError, CortexError
 from cortex_mcp.toolsets.lazy import LazyTool, SchemaCache, cache_file, settings_fingerprint, tool_key
+from cortex_mcp.toolsets.render import render
+from cortex_mcp.toolsets.schema import compact
 
 _call_backend: ContextVar[Backend] = ContextVar("cortex_call_backend")
 _call_scope: ContextVar[Scope] = ContextVar("cortex_call_scope", default=FULL)
@@ -70,10 +74,32 @@ class Runtime:
 
 
 MAX_TEXT_CHARS = 2000  # every text a curated tool returns is bounded, so results stay token-cheap
+MAX_LIST_ITEMS = 100  # of a record's own lists (tags, participants, child ids)
+MAX_DATA_CHARS = 4000  # of a record's free-form data (as JSON)
 
 
 def clip(text: str) -> str:
     return text if len(text) <= MAX_TEXT_CHARS else text[: MAX_TEXT_CHARS - 1] + "…"
+
+
+def bounded(values: list[Any] | None) -> list[Any]:
+    """A record's list, at most MAX_LIST_ITEMS long (a record with 100k tags stays readable)."""
+    return list(values or [])[:MAX_LIST_ITEMS]
+
+
+def bounded_data(value: Any) -> Any:
+    """Free-form data as stored, or, when its JSON exceeds MAX_DATA_CHARS, a clipped preview of it."""
+    if value is None or isinstance(value, bool | int | float):
+        return value
+    text = json.dumps(value, ensure_ascii=False, default=str)
+    if len(text) <= MAX_DATA_CHARS:
+        return value
+    return {"clipped_json": text[: MAX_DATA_CHARS - 1] + "…", "json_chars": len(text)}
+
+
+# Arguments several curated tools share.
+SpaceArg = Annotated[str | None, Field(description="Memory space")]
+UserArg = Annotated[str | None, Field(description="User id")]
 
 
 # What to do next for backend codes whose message is only the code itself.
@@ -110,6 +136,107 @@ def describe_error(exc: CortexError) -> str:
     return text
 
 
+MAX_ECHO_CHARS = 200  # of a caller's bad input quoted back in an error
+
+_TYPE_NAMES = {
+    "string_type": "a string",
+    "int_type": "an integer",
+    "int_parsing": "an integer",
+    "int_from_float": "an integer",
+    "float_type": "a number",
+    "float_parsing": "a number",
+    "bool_type": "true or false",
+    "bool_parsing": "true or false",
+    "list_type": "a list",
+    "dict_type": "an object",
+    "model_type": "an object",
+    "model_attributes_type": "an object",
+    "none_required": "null",
+}
+_BOUNDS = {
+    "less_than_equal": ("≤", "le"),
+    "less_than": ("<", "lt"),
+    "greater_than_equal": ("≥", "ge"),
+    "greater_than": (">", "gt"),
+}
+
+
+def _field_of(loc: tuple[Any, ...]) -> str:
+    """`facts[1].tags` from a pydantic location, without union-member tags (`int`, `list[str]`, ...)."""
+    field = ""
+    for part in loc:
+        if isinstance(part, int):
+            field += f"[{part}]"
+        elif "[" in part or part in ("int", "float", "str", "bool", "none", "dict", "list"):
+            break
+        else:
+            field += f".{part}" if field else part
+    return field
+
+
+def _problem(field: str, errors: list[dict[str, Any]]) -> str:
+    """One sentence for the errors pydantic reported on one field."""
+    first = errors[0]
+    kind, ctx = first["type"], first.get("ctx") or {}
+    got = json.dumps(first.get("input"), ensure_ascii=False, default=str)
+    got = got if len(got) <= MAX_ECHO_CHARS else got[: MAX_ECHO_CHARS - 1] + "…"
+    if kind == "missing":
+        return f"{field} is required"
+    if kind == "extra_forbidden":
+        return f"unknown argument {field}"
+    if all(e["type"] in _TYPE_NAMES for e in errors):
+        kinds = " or ".join(dict.fromkeys(_TYPE_NAMES[e["type"]] for e in errors))
+        return f"{field} must be {kinds}, not {got}"
+    if kind in _BOUNDS:
+        sign, key = _BOUNDS[kind]
+        return f"{field} must be {sign} {ctx.get(key)}"
+    if kind == "literal_error":
+        return f"{field} must be one of {ctx.get('expected')}, not {got}"
+    if kind in ("string_too_short", "too_short"):
+        least = ctx.get("min_length", 1)
+        return f"{field} must not be empty" if least == 1 else f"{field} needs at least {least} characters or items"
+    if kind in ("string_too_long", "too_long"):
+        return f"{field} allows at most {ctx.get('max_length')} characters or items"
+    return f"{field}: {first['msg']}"  # pydantic's own sentence, without its URL or the full input
+
+
+def describe_validation(exc: ValidationError, accepted: list[str]) -> str:
+    """Argument validation failures in the one error format; unknown arguments first."""
+    by_field: dict[str, list[dict[str, Any]]] = {}
+    for error in exc.errors():
+        by_field.setdefault(_field_of(error["loc"]) or "arguments", []).append(dict(error))
+    ordered = sorted(by_field.items(), key=lambda kv: kv[1][0]["type"] != "extra_forbidden")
+    problems = [_problem(field, errors) for field, errors in ordered[:3]]
+    field = ordered[0][0]
+    if ordered[0][1][0]["type"] == "extra_forbidden" and len(ordered[0][1][0]["loc"]) == 1:
+        hint = f"accepted arguments: {', '.join(accepted)}" if accepted else "this tool takes no arguments"
+    elif ordered[0][1][0]["type"] == "extra_forbidden":
+        hint = f"remove {field}"
+    else:
+        hint = f"fix {field} and call again"
+    more = f" (and {len(ordered) - 3} more)" if len(ordered) > 3 else ""
+    return describe_error(CortexError("; ".join(problems) + more, code="INVALID_ARGUMENT", field=field, hint=hint))
+
+
+class CortexTool(Tool):
+    """A tool whose failures all read `CODE: message (field: x). Next: hint`: argument validation
+    (pydantic's raw report would leak its URLs and echo whole inputs) and errors from any layer."""
+
+    async def run(self, arguments: dict[str, Any], context: Any, convert_result: bool = False) -> Any:
+        try:
+            self.fn_metadata.validate_arguments(arguments)
+        except ValidationError as exc:
+            accepted = list(self.parameters.get("properties", {}))
+            raise ToolError(describe_validation(exc, accepted)) from exc
+        try:
+            return await super().run(arguments, context, convert_result=convert_result)
+        except ToolError as exc:
+            cause = exc.__cause__  # Tool.run prefixes "Error executing tool <name>: "; ours needs none
+            if isinstance(cause, ToolError) and isinstance(cause.__cause__, CortexError):
+                raise ToolError(str(cause)) from cause.__cause__
+            raise
+
+
 _CALL_CONTEXT = "_cortex_call_context"  # where the SDK hands the wrapper its Context
 
 
@@ -123,9 +250,12 @@ def _check_scope(scope: Scope, kwargs: dict[str, Any]) -> None:
                 scope.check_user(item, name)
 
 
-def _per_call(fn: Callable, runtime: Runtime, name: str, toolset: str | None) -> tuple[Callable, str]:
-    """`fn` wrapped to run with its call's backend and scope and with errors as text, plus the name of
-    the keyword the SDK passes the request Context in (the tool's own Context parameter, if it has one).
+def _per_call(
+    fn: Callable, runtime: Runtime, name: str, toolset: str | None, rendered: bool
+) -> tuple[Callable, str]:
+    """`fn` wrapped to run with its call's backend and scope, with errors as text and (`rendered`) its
+    result as compact text beside the structured content (nulls left out), plus the name of the
+    keyword the SDK passes the request Context in (the tool's own Context parameter, if it has one).
 
     The caller's scope is resolved here, once per call; below, the backend itself is held to it."""
     own_context = find_context_parameter(fn)
@@ -143,12 +273,18 @@ def _per_call(fn: Callable, runtime: Runtime, name: str, toolset: str | None) ->
         token = _call_backend.set(backend if scope is FULL else ScopedBackend(backend, scope))
         scope_token = _call_scope.set(scope)
         try:
-            return await fn(**kwargs)
+            result = await fn(**kwargs)
         except CortexError as exc:
             raise ToolError(describe_error(exc)) from exc
         finally:
             _call_scope.reset(scope_token)
             _call_backend.reset(token)
+        if not rendered or not isinstance(result, BaseModel):
+            return result
+        return CallToolResult(
+            content=[TextContent(type="text", text=render(result, tool=name, args=kwargs))],
+            structured_content=result.model_dump(mode="json", exclude_none=True),
+        )
 
     return wrapper, own_context or _CALL_CONTEXT
 
@@ -162,7 +298,9 @@ def _forbid_unknown_arguments(tool: Tool) -> None:
         {"model_config": ConfigDict(**{**loose.model_config, "extra": "forbid"}), "__module__": loose.__module__},
     )
     tool.fn_metadata.arg_model = strict
-    tool.parameters = strict.model_json_schema(by_alias=True)
+    tool.parameters = compact(strict.model_json_schema(by_alias=True))
+    if tool.fn_metadata.output_schema is not None:
+        tool.fn_metadata.output_schema = compact(tool.fn_metadata.output_schema)
 
 
 class Registrar:
@@ -190,9 +328,11 @@ class Registrar:
         destructive: bool = False,
         idempotent: bool = False,
         prepare: Callable[[], None] | None = None,
+        rendered: bool = True,
     ) -> None:
         """Register `fn` as a tool. `prepare()`, if given, runs just before the tool is built (work
-        only building needs, such as setting `fn.__signature__`; skipped while listed from cache)."""
+        only building needs, such as setting `fn.__signature__`; skipped while listed from cache).
+        `rendered`: the result (a pydantic model) also goes out as compact text (curated tools)."""
         if self.runtime.config.read_only and not read_only:
             return
         if (name or fn.__name__) in self.names:
@@ -206,13 +346,13 @@ class Registrar:
             open_world_hint=False,
         )
         name = name or fn.__name__
-        wrapped, context_kwarg = _per_call(fn, self.runtime, name, self.toolset)
+        wrapped, context_kwarg = _per_call(fn, self.runtime, name, self.toolset, rendered)
         description = inspect.cleandoc(description or fn.__doc__ or "")
 
         def build() -> Tool:
             if prepare is not None:
                 prepare()
-            tool = Tool.from_function(
+            tool = CortexTool.from_function(
                 wrapped,
                 name=name,
                 context_kwarg=context_kwarg,

@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, ClassVar
 
 from pydantic import BaseModel, Field
 
 from cortex_mcp.api import contexts as api
 from cortex_mcp.contract.enums import ContextStatus
-from cortex_mcp.toolsets.base import Registrar
+from cortex_mcp.toolsets.base import Registrar, SpaceArg, UserArg, bounded, bounded_data, clip
 
-ContextIdArg = Annotated[str, Field(min_length=1, description="Context id (ctx-...)")]
+ContextIdArg = Annotated[str, Field(min_length=1, description="ctx-...")]
 
 
 class Context(BaseModel):
+    text_omit: ClassVar = ("memory_space_id", "root_id", "version", "updated_at")
     context_id: str
     memory_space_id: str
     purpose: str
@@ -32,19 +33,19 @@ class Context(BaseModel):
     completed_at: int | None = None
 
     @classmethod
-    def of(cls, doc: dict) -> "Context":
+    def of(cls, doc: dict) -> Context:
         return cls(
             context_id=doc["contextId"],
             memory_space_id=doc["memorySpaceId"],
-            purpose=doc["purpose"],
-            description=doc.get("description"),
+            purpose=clip(doc["purpose"]),
+            description=clip(doc["description"]) if isinstance(doc.get("description"), str) else None,
             status=doc["status"],
             parent_id=doc.get("parentId"),
             root_id=doc.get("rootId"),
             depth=int(doc["depth"]),
-            child_ids=doc.get("childIds", []),
-            participants=doc.get("participants", []),
-            data=doc.get("data"),
+            child_ids=bounded(doc.get("childIds")),
+            participants=bounded(doc.get("participants")),
+            data=bounded_data(doc.get("data")),
             version=int(doc["version"]),
             user_id=doc.get("userId"),
             created_at=int(doc["createdAt"]),
@@ -54,6 +55,7 @@ class Context(BaseModel):
 
 
 class ContextWithChain(BaseModel):
+    text_omit: ClassVar = ("depth",)
     context: Context
     parent: Context | None = None
     root: Context | None = None
@@ -68,27 +70,33 @@ def register(reg: Registrar) -> None:
     rt = reg.runtime
 
     async def create_context(
-        purpose: Annotated[str, Field(min_length=1, description="What this unit of work is for, e.g. 'Plan Q3 launch'")],
-        parent_id: Annotated[str | None, Field(description="Parent context id to make this a sub-task")] = None,
-        description: Annotated[str | None, Field(description="Longer description")] = None,
-        data: Annotated[dict[str, Any] | None, Field(description="Free-form state, e.g. {'owner': 'alex'}")] = None,
-        status: Annotated[ContextStatus | None, Field(description="Initial status (default active)")] = None,
-        conversation_id: Annotated[str | None, Field(description="Conversation that triggered this context")] = None,
-        user_id: Annotated[str | None, Field(description="User this context is for. Default: the server's user")] = None,
-        memory_space_id: Annotated[str | None, Field(description="Memory space. Default: the server's")] = None,
+        purpose: Annotated[str, Field(min_length=1, description="What it is for, e.g. 'Plan Q3 launch'")],
+        parent_id: Annotated[str | None, Field(description="Parent context (makes a sub-task)")] = None,
+        description: Annotated[str | None, Field(description="Details")] = None,
+        data: Annotated[dict[str, Any] | None, Field(description="Free-form state")] = None,
+        status: Annotated[ContextStatus | None, Field(description="Default active")] = None,
+        user_id: UserArg = None,
+        memory_space_id: SpaceArg = None,
     ) -> Context:
-        """Start a context (a task or goal) to track multi-step work; give parent_id for a
-        sub-task. Contexts form chains you can read back with get_context."""
-        return Context.of(await api.create(
-            rt.backend, memory_space_id=rt.space(memory_space_id), purpose=purpose, parent_id=parent_id,
-            description=description, user_id=rt.user(user_id), conversation_id=conversation_id, data=data, status=status,
-        ))
+        """Start a context (task or goal) to track multi-step work; parent_id makes a sub-task."""
+        return Context.of(
+            await api.create(
+                rt.backend,
+                memory_space_id=rt.space(memory_space_id),
+                purpose=purpose,
+                parent_id=parent_id,
+                description=description,
+                user_id=rt.user(user_id),
+                data=data,
+                status=status,
+            )
+        )
 
     async def get_context(
         context_id: ContextIdArg,
-        include_chain: Annotated[bool, Field(description="Also return parent, root, children, ancestors, descendants")] = True,
+        include_chain: Annotated[bool, Field(description="With parent, root, children, ancestors, descendants")] = True,
     ) -> ContextWithChain:
-        """Get a context and (by default) its chain: where it sits in the task tree."""
+        """Get a context and where it sits in its task tree."""
         found = await api.get(rt.backend, context_id=context_id, include_chain=include_chain)
         if not include_chain:
             return ContextWithChain(context=Context.of(found), depth=int(found["depth"]))
@@ -109,12 +117,14 @@ def register(reg: Registrar) -> None:
 
     async def update_context(
         context_id: ContextIdArg,
-        status: Annotated[ContextStatus | None, Field(description="New status; 'completed' records the completion time")] = None,
-        description: Annotated[str | None, Field(description="New description")] = None,
-        data: Annotated[dict[str, Any] | None, Field(description="Merged into the context's data (keys overwrite)")] = None,
+        status: Annotated[ContextStatus | None, Field(description="New status")] = None,
+        description: Annotated[str | None, Field(description="New details")] = None,
+        data: Annotated[dict[str, Any] | None, Field(description="Merged into its data")] = None,
     ) -> Context:
-        """Record progress on a context: status, description or data. The previous state is kept as a version."""
-        return Context.of(await api.update(rt.backend, context_id=context_id, status=status, description=description, data=data))
+        """Record progress on a context (status, details, data); the previous state is kept."""
+        return Context.of(
+            await api.update(rt.backend, context_id=context_id, status=status, description=description, data=data)
+        )
 
     reg.add(create_context, title="Create a context", read_only=False)
     reg.add(get_context, title="Get a context chain", read_only=True)

@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import BaseModel, Field
 
 from cortex_mcp.api import facts as api
 from cortex_mcp.contract.enums import FactType
-from cortex_mcp.toolsets.base import Registrar
-
-SpaceArg = Annotated[str | None, Field(description="Memory space. Default: the server's memory space")]
+from cortex_mcp.toolsets.base import Registrar, SpaceArg, UserArg, bounded, clip
+from cortex_mcp.toolsets.render import Paging
+from cortex_mcp.toolsets.times import TIME_HELP, to_ms
 
 
 class Fact(BaseModel):
+    text_omit: ClassVar = ("subject", "predicate", "object", "user_id", "version", "supersedes")
     fact_id: str
     fact: str
     fact_type: str
@@ -24,26 +25,26 @@ class Fact(BaseModel):
     tags: list[str]
     user_id: str | None = None
     version: int
-    valid_from: int | None = Field(None, description="Believed from this time (ms)")
-    valid_until: int | None = Field(None, description="Believed until this time (ms); absent = still current")
+    valid_from: int | None = Field(None, description="Believed from (ms)")
+    valid_until: int | None = Field(None, description="Believed until (ms); absent: still current")
     superseded_by: str | None = None
     supersedes: str | None = None
     created_at: int
 
     @classmethod
-    def of(cls, doc: dict) -> "Fact":
+    def of(cls, doc: dict) -> Fact:
         def ms(key: str) -> int | None:
             return int(doc[key]) if key in doc else None
 
         return cls(
             fact_id=doc["factId"],
-            fact=doc["fact"],
+            fact=clip(doc["fact"]),
             fact_type=doc["factType"],
             subject=doc.get("subject"),
             predicate=doc.get("predicate"),
             object=doc.get("object"),
             confidence=doc["confidence"],
-            tags=doc.get("tags", []),
+            tags=bounded(doc.get("tags")),
             user_id=doc.get("userId"),
             version=int(doc["version"]),
             valid_from=ms("validFrom"),
@@ -56,41 +57,42 @@ class Fact(BaseModel):
 
 class StoreFactResult(BaseModel):
     action: Literal["ADD", "UPDATE", "SUPERSEDE", "NONE"] = Field(
-        description="ADD: new belief; UPDATE: same belief, refined; SUPERSEDE: replaces an older belief; NONE: already known"
+        description="ADD: new; UPDATE: refined; SUPERSEDE: replaced an older belief; NONE: already known"
     )
     fact: Fact = Field(description="The stored fact (for NONE: the existing one)")
-    superseded: Fact | None = Field(None, description="The belief this one replaced")
+    superseded: Fact | None = None
     reason: str
 
 
 class FactList(BaseModel):
+    text_omit: ClassVar = ("count",)
+    paging: ClassVar = Paging("facts")
     facts: list[Fact]
     count: int
     as_of: int | None = None
 
 
 class FactHistory(BaseModel):
-    versions: list[Fact] = Field(description="The belief's versions, oldest first (superseded ones included)")
-    events: list[dict[str, Any]] = Field(description="Change events (CREATE, UPDATE, SUPERSEDE, DELETE), oldest first")
+    versions: list[Fact] = Field(description="Oldest first, superseded ones included")
+    events: list[dict[str, Any]] = Field(description="CREATE, UPDATE, SUPERSEDE, DELETE events, oldest first")
 
 
 def register(reg: Registrar) -> None:
     rt = reg.runtime
 
     async def store_fact(
-        fact: Annotated[str, Field(min_length=1, description="The fact as one sentence, e.g. 'Alex lives in Berlin'")],
-        subject: Annotated[str | None, Field(description="Who/what it is about, e.g. 'Alex' (enables belief revision)")] = None,
-        predicate: Annotated[str | None, Field(description="The relation, e.g. 'lives in'")] = None,
-        object: Annotated[str | None, Field(description="The value, e.g. 'Berlin'")] = None,
-        fact_type: Annotated[FactType, Field(description="Kind of fact")] = "custom",
-        confidence: Annotated[float, Field(ge=0, le=100, description="0–100, how sure you are (a value ≤ 1 is read as a fraction)")] = 80,
-        tags: Annotated[list[str] | None, Field(description="Labels for filtering")] = None,
-        user_id: Annotated[str | None, Field(description="User the fact belongs to. Default: the server's user")] = None,
+        fact: Annotated[str, Field(min_length=1, description="One sentence, e.g. 'Alex lives in Berlin'")],
+        subject: Annotated[str | None, Field(description="e.g. 'Alex' (enables belief revision)")] = None,
+        predicate: Annotated[str | None, Field(description="e.g. 'lives in'")] = None,
+        object: Annotated[str | None, Field(description="e.g. 'Berlin'")] = None,
+        fact_type: Annotated[FactType, Field(description="Kind")] = "custom",
+        confidence: Annotated[float, Field(ge=0, le=100, description="0-100")] = 80,
+        tags: Annotated[list[str] | None, Field(description="Labels")] = None,
+        user_id: UserArg = None,
         memory_space_id: SpaceArg = None,
     ) -> StoreFactResult:
-        """Store a fact with belief revision: if it changes something already known (same subject
-        and kind of relation, e.g. a new city someone lives in), the old fact is superseded and kept
-        in history. Use for durable facts about people, projects and the world."""
+        """Store a durable fact. One that changes a known fact (same subject and relation) supersedes
+        it; the old one stays in history."""
         result = await api.revise(
             rt.backend,
             memory_space_id=rt.space(memory_space_id),
@@ -113,35 +115,31 @@ def register(reg: Registrar) -> None:
         )
 
     async def search_facts(
-        query: Annotated[str, Field(min_length=1, description="Words to look for in the fact text")],
-        as_of: Annotated[
-            int | None, Field(ge=0, description="Answer as believed at this time (epoch ms); default: now")
-        ] = None,
-        subject: Annotated[str | None, Field(description="Only facts about this exact subject")] = None,
-        fact_type: Annotated[FactType | None, Field(description="Only this kind of fact")] = None,
-        min_confidence: Annotated[float | None, Field(ge=0, le=100, description="Only facts at least this sure")] = None,
-        limit: Annotated[int, Field(ge=1, le=50, description="Max facts (default 10)")] = 10,
+        query: Annotated[str, Field(min_length=1, description="Words in the fact")],
+        as_of: Annotated[str | int | None, Field(description=f"What was believed then: {TIME_HELP}")] = None,
+        subject: Annotated[str | None, Field(description="Only this exact subject")] = None,
+        fact_type: Annotated[FactType | None, Field(description="Only this kind")] = None,
+        limit: Annotated[int, Field(ge=1, le=50, description="Max facts")] = 10,
         memory_space_id: SpaceArg = None,
     ) -> FactList:
-        """Find current facts by words they contain (superseded and deleted ones excluded), or with
-        `as_of`, what was believed at that time."""
+        """Find current facts by words, or with as_of, what was believed then."""
+        at = None if as_of is None else to_ms(as_of, "as_of")
         found = await api.search(
             rt.backend,
             memory_space_id=rt.space(memory_space_id),
             query=query,
-            as_of=as_of,
+            as_of=at,
             subject=subject,
             fact_type=fact_type,
-            min_confidence=min_confidence,
             limit=limit,
         )
-        return FactList(facts=[Fact.of(f) for f in found], count=len(found), as_of=as_of)
+        return FactList(facts=[Fact.of(f) for f in found], count=len(found), as_of=at)
 
     async def get_fact_history(
-        fact_id: Annotated[str, Field(min_length=1, description="Any version's fact id (fact-...)")],
+        fact_id: Annotated[str, Field(min_length=1, description="Any version's id (fact-...)")],
         memory_space_id: SpaceArg = None,
     ) -> FactHistory:
-        """Show how a belief changed: every version (oldest first) and the change events."""
+        """How a belief changed: every version and change event, oldest first."""
         result = await api.history(rt.backend, memory_space_id=rt.space(memory_space_id), fact_id=fact_id)
         return FactHistory(versions=[Fact.of(f) for f in result["chain"]], events=result["events"])
 

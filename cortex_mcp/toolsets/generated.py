@@ -117,9 +117,7 @@ def _plain(value: Any) -> Any:
     """Tool arguments back to contract JSON. A nested object keeps only the fields the caller gave
     a value (null = absent); values inside `v.any()` fields pass through untouched."""
     if isinstance(value, BaseModel):
-        return {
-            k: _plain(getattr(value, k)) for k in value.model_fields_set if getattr(value, k) is not None
-        }
+        return {k: _plain(getattr(value, k)) for k in value.model_fields_set if getattr(value, k) is not None}
     if isinstance(value, list):
         return [_plain(v) for v in value]
     return value
@@ -149,9 +147,11 @@ def _signature(fn: Function, defaults: dict[str, str]) -> inspect.Signature:
         # A Python keyword (e.g. `from`) becomes `from_` with the wire name as its alias.
         python_name = f"{arg}_" if keyword.iskeyword(arg) else arg
         alias = arg if python_name != arg else None
-        annotation = Annotated[t, Field(description=description, alias=alias)] if required else Annotated[
-            t | None, Field(description=description, alias=alias)
-        ]
+        annotation = (
+            Annotated[t, Field(description=description, alias=alias)]
+            if required
+            else Annotated[t | None, Field(description=description, alias=alias)]
+        )
         parameters.append(
             inspect.Parameter(
                 python_name,
@@ -175,7 +175,9 @@ def make_tool(registrar: Registrar, fn: Function) -> None:
                 f"refusing to delete with an empty filter: give at least one of {', '.join(required_filters)}",
                 code="EMPTY_FILTER",
                 field=required_filters[0],
-                hint=f"To really delete everything use {fn.module}_purge_all (if offered)." if f"{fn.module}:purgeAll" in CATALOG else None,
+                hint=f"To really delete everything use {fn.module}_purge_all (if offered)."
+                if f"{fn.module}:purgeAll" in CATALOG
+                else None,
             )
         for arg, default in defaults.items():
             args.setdefault(arg, default)
@@ -195,6 +197,7 @@ def make_tool(registrar: Registrar, fn: Function) -> None:
         destructive=fn.destructive,
         idempotent=fn.idempotent,
         prepare=prepare,
+        rendered=False,
     )
 
 

@@ -2,24 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from cortex_mcp.api import memory as api
 from cortex_mcp.api.embeddings.vectors import vector_to_search
 from cortex_mcp.contract.enums import FactType, MemorySourceType
 from cortex_mcp.errors import CortexError
-from cortex_mcp.toolsets.base import Registrar, clip
+from cortex_mcp.toolsets.base import Registrar, SpaceArg, UserArg, bounded, clip
+from cortex_mcp.toolsets.render import Paging
 
-SpaceArg = Annotated[
-    str | None, Field(description="Memory space to use (an isolated memory bank). Default: the server's memory space")
-]
-UserArg = Annotated[str | None, Field(description="User the memory is about or from. Default: the server's user id")]
-AgentArg = Annotated[str | None, Field(description="Agent storing the memory. Default: the server's agent id")]
-MemoryIdArg = Annotated[str, Field(description="Memory id (mem-...), as returned by remember, recall or list_memories")]
-TagsArg = Annotated[list[str] | None, Field(description="Labels for filtering, e.g. ['preference', 'project-x']")]
-ImportanceArg = Annotated[float | None, Field(ge=0, le=100, description="0–100, how much this matters (default 50)")]
+MemoryIdArg = Annotated[str, Field(description="Memory id (mem-...)")]
+TagsArg = Annotated[list[str] | None, Field(description="Labels")]
+ImportanceArg = Annotated[float | None, Field(ge=0, le=100, description="0-100")]
 
 
 def _clip_messages(messages: list[dict] | None) -> list[dict] | None:
@@ -29,21 +25,26 @@ def _clip_messages(messages: list[dict] | None) -> list[dict] | None:
     return [{**m, "content": clip(m["content"])} if isinstance(m.get("content"), str) else m for m in messages]
 
 
-class FactInput(BaseModel):
-    """A fact you extracted from what you are remembering (stored with belief revision)."""
 
-    fact: str = Field(min_length=1, description="The fact as one sentence, e.g. 'Alex lives in Berlin'")
-    subject: str | None = Field(None, description="Who or what it is about, e.g. 'Alex' (default: the user)")
-    predicate: str | None = Field(None, description="The relation, e.g. 'lives in'")
-    object: str | None = Field(None, description="The value, e.g. 'Berlin'")
-    fact_type: FactType = Field(
-        "custom", description="Kind of fact"
-    )
-    confidence: float = Field(80, ge=0, le=100, description="0–100 (a value ≤ 1 is read as a fraction)")
-    tags: list[str] | None = Field(None, description="Labels for the fact")
+
+class FactInput(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    fact: str = Field(min_length=1)
+    subject: str | None = None
+    predicate: str | None = None
+    object: str | None = None
+    fact_type: FactType | None = None
+    confidence: float | None = Field(None, ge=0, le=100)
+    tags: list[str] | None = None
+
+    def as_args(self) -> dict[str, Any]:
+        """With the defaults the schema leaves unsaid (a shorter schema costs fewer tokens per turn)."""
+        confidence = 80 if self.confidence is None else self.confidence
+        return {**self.model_dump(), "fact_type": self.fact_type or "custom", "confidence": confidence}
 
 
 class Memory(BaseModel):
+    text_omit: ClassVar = ("source_type", "version", "updated_at", "agent_id")
     memory_id: str
     content: str
     importance: float
@@ -58,12 +59,12 @@ class Memory(BaseModel):
     updated_at: int
 
     @classmethod
-    def of(cls, doc: dict) -> "Memory":
+    def of(cls, doc: dict) -> Memory:
         return cls(
             memory_id=doc["memoryId"],
             content=clip(doc["content"]),
             importance=doc["importance"],
-            tags=doc.get("tags", []),
+            tags=bounded(doc.get("tags")),
             source_type=doc["sourceType"],
             user_id=doc.get("userId"),
             agent_id=doc.get("agentId"),
@@ -88,14 +89,19 @@ class SkippedFact(BaseModel):
 
 
 class RememberResult(BaseModel):
-    memories: list[Memory] = Field(description="Stored memories (an exchange stores the user's message, and the agent's unless it was a mere acknowledgment)")
+    memories: list[Memory] = Field(
+        description="Stored memories (an exchange: the user's message, and the agent's unless a mere acknowledgment)"
+    )
     conversation_id: str | None = Field(None, description="Conversation the exchange was appended to")
     message_ids: list[str] = Field(default_factory=list)
     facts: list[StoredFact] = Field(default_factory=list, description="Facts stored through belief revision")
-    skipped_facts: list[SkippedFact] = Field(default_factory=list, description="Facts the backend refused (the rest was stored)")
+    skipped_facts: list[SkippedFact] = Field(
+        default_factory=list, description="Facts the backend refused (the rest was stored)"
+    )
 
 
 class RecallItem(BaseModel):
+    text_omit: ClassVar = ("type", "importance", "confidence", "user_id", "message_role", "conversation_id")
     type: Literal["memory", "fact"]
     id: str = Field(description="memory_id or fact_id: use it with forget, get_memory, update_memory")
     content: str
@@ -111,6 +117,8 @@ class RecallItem(BaseModel):
 
 
 class RecallResult(BaseModel):
+    text_omit: ClassVar = ("query_time_ms", "total_results")
+    paging: ClassVar = Paging("items", "total_results", "call recall with a higher limit or other words")
     items: list[RecallItem]
     total_results: int = Field(
         description="Candidates ranked before the limit (at most `limit` memories plus `limit` facts; not a count of "
@@ -136,6 +144,8 @@ class MemoryDetail(Memory):
 
 
 class MemoryList(BaseModel):
+    text_omit: ClassVar = ("count", "total")
+    paging: ClassVar = Paging("memories", "total")
     memories: list[Memory]
     count: int = Field(description="Number returned")
     total: int = Field(description="Memories matching the filters in the space")
@@ -145,33 +155,22 @@ def register(reg: Registrar) -> None:
     rt = reg.runtime
 
     async def remember(
-        content: Annotated[
-            str | None,
-            Field(description="A standalone thing to remember, e.g. 'Alex prefers tea over coffee'. Use this OR user_message+agent_response"),
-        ] = None,
-        user_message: Annotated[str | None, Field(description="The user's message of an exchange to remember")] = None,
-        agent_response: Annotated[str | None, Field(description="Your reply in that exchange")] = None,
-        conversation_id: Annotated[
-            str | None, Field(description="Conversation to append the exchange to (created if new; default: a new one)")
-        ] = None,
+        content: Annotated[str | None, Field(description="e.g. 'Alex prefers tea'")] = None,
+        user_message: Annotated[str | None, Field(description="Or user's message")] = None,
+        agent_response: Annotated[str | None, Field(description="and your reply")] = None,
+        conversation_id: Annotated[str | None, Field(description="Its conversation")] = None,
         facts: Annotated[
             list[FactInput] | None,
-            Field(description="Facts you extracted; each is stored with belief revision (newer supersedes older)"),
+            Field(description="e.g. Alex (subject) lives in (predicate) Berlin (object)"),
         ] = None,
         importance: ImportanceArg = None,
         tags: TagsArg = None,
         user_id: UserArg = None,
-        user_name: Annotated[str | None, Field(description="The user's display name (default: the user id)")] = None,
-        agent_id: AgentArg = None,
+        user_name: Annotated[str | None, Field(description="User name")] = None,
+        agent_id: Annotated[str | None, Field(description="Agent")] = None,
         memory_space_id: SpaceArg = None,
     ) -> RememberResult:
-        """Store something in long-term memory so it can be recalled in later sessions.
-
-        Use for preferences, decisions, facts about the user or project, and exchanges worth
-        keeping. Give `content` for a standalone note, or `user_message` + `agent_response` for
-        an exchange (kept as conversation messages plus searchable memories; without a user id,
-        as memories only). Returns the ids.
-        """
+        """Keep a note (content) or exchange (user_message + agent_response) to recall later."""
         common = dict(
             memory_space_id=rt.space(memory_space_id),
             user_id=rt.user(user_id),
@@ -179,7 +178,7 @@ def register(reg: Registrar) -> None:
             agent_id=rt.agent(agent_id),
             importance=importance,
             tags=tags,
-            facts=[f.model_dump() for f in facts] if facts else None,
+            facts=[f.as_args() for f in facts] if facts else None,
             embedder=rt.embedder,
         )
         if content is not None:
@@ -228,21 +227,15 @@ def register(reg: Registrar) -> None:
         )
 
     async def recall(
-        query: Annotated[str, Field(min_length=1, description="What you want to remember, in words likely to appear in it")],
-        limit: Annotated[int, Field(ge=1, le=50, description="Max items (default 10)")] = 10,
-        user_id: Annotated[str | None, Field(description="Only memories from or about this user")] = None,
-        tags: Annotated[list[str] | None, Field(description="Only memories having any of these tags")] = None,
-        min_importance: Annotated[float | None, Field(ge=0, le=100, description="Only memories at least this important")] = None,
-        include_conversation: Annotated[
-            bool, Field(description="Attach the original conversation messages of each memory")
-        ] = False,
+        query: Annotated[str, Field(min_length=1, description="Search words")],
+        limit: Annotated[int, Field(ge=1, le=50, description="Max items")] = 10,
+        user_id: Annotated[str | None, Field(description="Only this user's")] = None,
+        tags: Annotated[list[str] | None, Field(description="Only with any of these tags")] = None,
+        min_importance: Annotated[float | None, Field(ge=0, le=100, description="Only at least this important")] = None,
+        include_conversation: Annotated[bool, Field(description="Attach source messages")] = False,
         memory_space_id: SpaceArg = None,
     ) -> RecallResult:
-        """Search long-term memory (memories and facts) and get the best matches, ranked.
-
-        Use before answering whenever past context could help: user preferences, earlier
-        decisions, facts about people or projects. Each item has an id for forget/update_memory.
-        """
+        """Search memories and facts, best first. Use before answering when past context could help."""
         # With --embeddings, the query's vector too: recall fuses vector and full-text relevance.
         embedding = await vector_to_search(rt.backend, rt.embedder, query) if rt.embedder else None
         result = await api.recall(
@@ -280,26 +273,12 @@ def register(reg: Registrar) -> None:
         return RecallResult(items=items, total_results=result["total_results"], query_time_ms=result["query_time_ms"])
 
     async def forget(
-        memory_id: Annotated[
-            str, Field(min_length=1, description="A memory id (mem-...) or a fact id (fact-...), as recall returns")
-        ],
-        delete_messages: Annotated[
-            bool,
-            Field(description="Also erase the conversation messages the memory was made from, so their words are "
-                              "no longer searchable (default false: the messages stay)"),
-        ] = False,
-        delete_conversation: Annotated[
-            bool, Field(description="Also delete the whole conversation the memory came from")
-        ] = False,
+        memory_id: Annotated[str, Field(min_length=1, description="Memory id (mem-...) or fact id (fact-...)")],
+        delete_messages: Annotated[bool, Field(description="Also erase the messages it was made from")] = False,
+        delete_conversation: Annotated[bool, Field(description="Also delete its whole conversation")] = False,
         memory_space_id: SpaceArg = None,
     ) -> ForgetResult:
-        """Permanently delete a memory and the facts derived from it, or retract a fact.
-
-        Use when the user asks you to forget something or a memory is wrong. Find the id
-        with recall or list_memories first. A fact id retracts that fact (no longer current;
-        its history is kept). By default the conversation messages stay: pass delete_messages
-        to erase the exchange's messages as well.
-        """
+        """Permanently delete a memory and the facts derived from it, or retract a fact (history kept)."""
         return ForgetResult(
             **await api.forget(
                 rt.backend,
@@ -312,11 +291,10 @@ def register(reg: Registrar) -> None:
 
     async def get_memory(
         memory_id: MemoryIdArg,
-        include_conversation: Annotated[bool, Field(description="Attach source messages and derived facts")] = False,
+        include_conversation: Annotated[bool, Field(description="Attach source messages and facts")] = False,
         memory_space_id: SpaceArg = None,
     ) -> MemoryDetail:
-        """Get one memory by id, optionally with the conversation messages and facts it came from.
-        Also takes the message ids a2a_inbox shows (a2a-msg-...)."""
+        """Get one memory by id (or an a2a-msg-... id from a2a_inbox), in full."""
         memory = await api.get_memory(
             rt.backend,
             memory_space_id=rt.space(memory_space_id),
@@ -339,30 +317,31 @@ def register(reg: Registrar) -> None:
         )
 
     async def list_memories(
-        limit: Annotated[int, Field(ge=1, le=100, description="Max memories (default 20)")] = 20,
-        user_id: Annotated[str | None, Field(description="Only memories owned by this user")] = None,
+        limit: Annotated[int, Field(ge=1, le=100, description="Max memories")] = 20,
+        offset: Annotated[int, Field(ge=0, description="Skip this many (paging)")] = 0,
+        user_id: Annotated[str | None, Field(description="Only this user's")] = None,
         source_type: Annotated[
-            MemorySourceType | None,
-            Field(description="Only memories from this source"),
+            MemorySourceType | None, Field(description="Only from")
         ] = None,
         memory_space_id: SpaceArg = None,
     ) -> MemoryList:
-        """List the most recent memories of a memory space, newest first. Use recall to search."""
+        """List the newest memories (recall searches)."""
         space = rt.space(memory_space_id)
         memories = await api.list_memories(
-            rt.backend, memory_space_id=space, user_id=user_id, source_type=source_type, limit=limit
+            rt.backend, memory_space_id=space, user_id=user_id, source_type=source_type, limit=limit + offset
         )
+        memories = memories[offset:]
         total = await api.count_memories(rt.backend, memory_space_id=space, user_id=user_id, source_type=source_type)
         return MemoryList(memories=[Memory.of(m) for m in memories], count=len(memories), total=total)
 
     async def update_memory(
         memory_id: MemoryIdArg,
-        content: Annotated[str | None, Field(description="New content (the old one is kept as a previous version)")] = None,
+        content: Annotated[str | None, Field(description="New content")] = None,
         importance: ImportanceArg = None,
-        tags: Annotated[list[str] | None, Field(description="Replaces the memory's tags")] = None,
+        tags: Annotated[list[str] | None, Field(description="Replaces its tags")] = None,
         memory_space_id: SpaceArg = None,
     ) -> Memory:
-        """Correct or re-weight a memory: new content, importance or tags. Earlier versions are kept."""
+        """Correct a memory's content, importance or tags (earlier versions are kept)."""
         return Memory.of(
             await api.update_memory(
                 rt.backend,

@@ -28,8 +28,13 @@ class Profile(BaseModel):
 
     @classmethod
     def of(cls, doc: dict) -> Profile:
-        return cls(user_id=doc["id"], data=doc["data"], version=int(doc["version"]),
-                   created_at=int(doc["createdAt"]), updated_at=int(doc["updatedAt"]))
+        return cls(
+            user_id=doc["id"],
+            data=doc["data"],
+            version=int(doc["version"]),
+            created_at=int(doc["createdAt"]),
+            updated_at=int(doc["updatedAt"]),
+        )
 
 
 class Profiles(BaseModel):
@@ -56,10 +61,16 @@ class UserDeletion(BaseModel):
 
     @classmethod
     def of(cls, r: dict) -> UserDeletion:
-        return cls(user_id=r["userId"], dry_run=r["dryRun"], deleted=r["deleted"], total=r["total"],
-                   counts=r.get("counts"), memory_space_ids=r.get("memorySpaceIds"),
-                   items={k: v[:MAX_ITEMS_PER_LAYER] for k, v in r["items"].items()} if r.get("items") else None,
-                   verification=r.get("verification"))
+        return cls(
+            user_id=r["userId"],
+            dry_run=r["dryRun"],
+            deleted=r["deleted"],
+            total=r["total"],
+            counts=r.get("counts"),
+            memory_space_ids=r.get("memorySpaceIds"),
+            items={k: v[:MAX_ITEMS_PER_LAYER] for k, v in r["items"].items()} if r.get("items") else None,
+            verification=r.get("verification"),
+        )
 
 
 class Deletions(BaseModel):
@@ -81,8 +92,12 @@ def register(reg: Registrar) -> None:
         """Get a user's profile (the data stored about them). To create one, use update_user."""
         found = await api.get(rt.backend, user_id=user_id)
         if found is None:
-            raise CortexError(f"User {user_id} has no profile", code="USER_NOT_FOUND", field="user_id",
-                              hint="Create it with update_user.")
+            raise CortexError(
+                f"User {user_id} has no profile",
+                code="USER_NOT_FOUND",
+                field="user_id",
+                hint="Create it with update_user.",
+            )
         return Profile.of(found)
 
     async def update_user(

@@ -59,8 +59,8 @@ async def test_context_input_errors(client):
 @pytest.fixture
 async def pair(backend, tmp_path):
     """Two agents (alice, bob) on one store, each with its own MCP server."""
-    alice = build_server(make_config(tmp_path, agent_id="alice"), backend=backend)
-    bob = build_server(make_config(tmp_path, agent_id="bob"), backend=backend)
+    alice = build_server(make_config(tmp_path, agent_id="alice", toolsets=("default", "a2a")), backend=backend)
+    bob = build_server(make_config(tmp_path, agent_id="bob", toolsets=("default", "a2a")), backend=backend)
     async with Client(alice) as a, Client(bob) as b:
         for name in ("alice", "bob"):
             await ok(a, "register_agent", {"agent_id": name, "name": name.title()})

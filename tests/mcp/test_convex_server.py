@@ -25,7 +25,7 @@ def convex_params(url: str, *extra: str) -> StdioServerParameters:
 
 async def test_same_tools_and_results_over_convex(tmp_path):
     with WireServer(tmp_path / "wire.db", key=KEY).start() as wire:
-        async with Client(convex_params(wire.url)) as client:
+        async with Client(convex_params(wire.url, "--toolsets", "default,agents,a2a")) as client:
             names = {t.name for t in (await client.list_tools()).tools}
             assert {"remember", "recall", "forget", "register_agent", "store_fact", "a2a_send"} <= names
             saved = await ok(client, "remember", {"content": "The staging database lives in Frankfurt"})

@@ -68,7 +68,11 @@ async def test_request_reply_between_two_server_processes(tmp_path):
     """Agent A (one process) asks; agent B (another process, same database) sees it and replies."""
     db = tmp_path / "a2a.db"
     result: dict = {}
-    async with Client(server_params(db, agent="agent-a")) as a, Client(server_params(db, agent="agent-b")) as b:
+    a2a = ("--toolsets", "default,agents,a2a")
+    async with (
+        Client(server_params(db, *a2a, agent="agent-a")) as a,
+        Client(server_params(db, *a2a, agent="agent-b")) as b,
+    ):
         await ok(b, "register_agent", {"agent_id": "agent-b", "name": "Agent B"})
 
         async def ask() -> None:

@@ -45,8 +45,8 @@ async def test_default_toolsets_are_small(backend, tmp_path):
     async with Client(build_server(make_config(tmp_path), backend=backend)) as c:
         names = {t.name for t in (await c.list_tools()).tools}
     assert {"remember", "recall", "forget", "get_memory", "list_memories", "update_memory"} <= names
-    assert {"register_agent", "get_agent", "list_agents"} <= names
-    assert "agents_purge_all" not in names and len(names) < 30
+    assert {"store_fact", "search_facts", "create_context"} <= names
+    assert "agents_purge_all" not in names and "a2a_send" not in names and len(names) < 20
 
 
 async def test_read_only_exposes_only_tools_that_change_nothing(backend, tmp_path):
