@@ -59,8 +59,9 @@ async def test_context_input_errors(client):
 @pytest.fixture
 async def pair(backend, tmp_path):
     """Two agents (alice, bob) on one store, each with its own MCP server."""
-    alice = build_server(make_config(tmp_path, agent_id="alice", toolsets=("default", "a2a")), backend=backend)
-    bob = build_server(make_config(tmp_path, agent_id="bob", toolsets=("default", "a2a")), backend=backend)
+    toolsets = ("default", "agents", "a2a")
+    alice = build_server(make_config(tmp_path, agent_id="alice", toolsets=toolsets), backend=backend)
+    bob = build_server(make_config(tmp_path, agent_id="bob", toolsets=toolsets), backend=backend)
     async with Client(alice) as a, Client(bob) as b:
         for name in ("alice", "bob"):
             await ok(a, "register_agent", {"agent_id": name, "name": name.title()})
@@ -130,7 +131,7 @@ async def test_inbox_keeps_the_context_and_metadata_the_sender_attached(pair):
     assert message["metadata"] == {"ticket": "REL-21", "tags": ["x"]}
     plain = await ok(alice, "a2a_send", {"to_agent": "bob", "message": "no extras"})
     newest = (await ok(bob, "a2a_inbox", {}))["messages"][0]
-    assert newest["message_id"] == plain["message_id"] and newest["context_id"] is None and newest["metadata"] is None
+    assert newest["message_id"] == plain["message_id"] and "context_id" not in newest and "metadata" not in newest
 
 
 async def test_unregistered_recipients_are_refused_with_the_closest_ids(pair, backend):
