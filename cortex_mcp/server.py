@@ -15,6 +15,8 @@ from cortex_mcp.auth import Access, StaticTokenVerifier, Token, lock_scope
 from cortex_mcp.backends.base import Backend
 from cortex_mcp.config import Config
 from cortex_mcp.toolsets.base import Registrar, Runtime
+from cortex_mcp.toolsets.prompts import register_prompts
+from cortex_mcp.toolsets.resources import register_resources
 
 log = logging.getLogger(__name__)
 
@@ -58,12 +60,18 @@ def build_server(
         """Tools reach the backend as the lifespan context (toolsets/base.py `backend_of`)."""
         try:
             if backend is not None:
-                yield backend
+                runtime.open_runs.append(backend)
+                try:
+                    yield backend
+                finally:
+                    runtime.open_runs.remove(backend)
                 return
             opened = open_backend(config)
+            runtime.open_runs.append(opened)
             try:
                 yield opened
             finally:
+                runtime.open_runs.remove(opened)
                 await opened.aclose()
         finally:
             if runtime.embedder is not None:
@@ -84,7 +92,7 @@ def build_server(
             # but this server itself.
             "auth": AuthSettings(issuer_url=base, resource_server_url=f"{base}/mcp", validate_token_resource=False),
         }
-    return MCPServer(
+    server = MCPServer(
         "cortex-mcp",
         version=__version__,
         instructions=INSTRUCTIONS,
@@ -92,3 +100,6 @@ def build_server(
         tools=registrar.tools,
         **auth,  # type: ignore[arg-type]
     )
+    register_resources(server, runtime)
+    register_prompts(server, runtime)
+    return server

@@ -36,6 +36,7 @@ def _generated(module: str) -> Callable[[Registrar], None]:
 
 CURATED = [
     Toolset("memory", "remember, recall, forget, get/list/update memories", _curated("memory"), default=True),
+    Toolset("profile", "get_profile: what is known about a user, in one call", _curated("profile"), default=True),
     Toolset("agents", "register, get and list agents", _curated("agents")),
     Toolset(
         "facts",

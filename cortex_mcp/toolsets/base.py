@@ -12,7 +12,8 @@ from __future__ import annotations
 import functools
 import inspect
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Annotated, Any
@@ -43,6 +44,16 @@ _SPACE_PARAMS = ("memory_space_id", "memory_space_ids", "target_memory_space_id"
 _USER_PARAMS = ("user_id", "user_ids", "userId", "userIds")
 
 
+@contextmanager
+def using_backend(backend: Backend) -> Iterator[None]:
+    """Make `Runtime.backend` this backend (resources and prompts, which the tool wrapper does not run)."""
+    token = _call_backend.set(backend)
+    try:
+        yield
+    finally:
+        _call_backend.reset(token)
+
+
 def backend_of(ctx: Context[Backend, Any]) -> Backend:
     """The backend of the server run a request belongs to: what server.py's lifespan yields."""
     return ctx.request_context.lifespan_context
@@ -53,6 +64,12 @@ class Runtime:
     config: Config
     embedder: Embedder | None = None  # --embeddings local/openai: memories get vectors, recall uses them
     access: Access = field(default_factory=Access)  # tokens and --lock-scope (auth.py)
+    # Backends of the server runs now open (server.py's lifespan), for the handlers the SDK calls
+    # without a request Context (static resources, completions): the newest run's is used.
+    open_runs: list[Backend] = field(default_factory=list)
+
+    def run_backend(self) -> Backend | None:
+        return self.open_runs[-1] if self.open_runs else None
 
     @property
     def backend(self) -> Backend:
