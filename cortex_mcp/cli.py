@@ -261,7 +261,14 @@ def database_path(ctx: click.Context, given_before: dict[str, Any]) -> Path:
     show_default=True,
     envvar="CORTEX_TOOLSETS",
     show_envvar=True,
-    help="comma-separated toolsets: 'default' (memory, agents, facts, contexts, a2a), 'all', or names",
+    help="comma-separated toolsets: 'default' (memory, profile, facts, contexts), 'all', or names",
+)
+@click.option(
+    "--dynamic-toolsets",
+    is_flag=True,
+    envvar="CORTEX_DYNAMIC_TOOLSETS",
+    show_envvar=True,
+    help="also offer list_toolsets and enable_toolset: the model adds toolsets when it needs them",
 )
 @embeddings_options
 @click.option("--list-toolsets", is_flag=True, help="print the toolsets and exit")
@@ -333,6 +340,7 @@ def config_from(options: dict[str, Any]) -> Config:
         agent_id=options["agent_id"] or "cortex-agent",
         toolsets=tuple(t.strip() for t in options["toolsets"].split(",") if t.strip()),
         read_only=bool(options["read_only"]),
+        dynamic_toolsets=bool(options["dynamic_toolsets"]),
         backend=options["backend"],
         convex_url=options["convex_url"],
         convex_deploy_key=_env("CONVEX_DEPLOY_KEY"),

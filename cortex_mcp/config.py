@@ -29,6 +29,7 @@ class Config:
     agent_id: str | None = "cortex-agent"
     toolsets: tuple[str, ...] = ("default",)
     read_only: bool = False
+    dynamic_toolsets: bool = False  # --dynamic-toolsets: list_toolsets/enable_toolset add toolsets at run time
     backend: str = "embedded"  # or "convex"
     convex_url: str | None = None
     convex_deploy_key: str | None = None

@@ -15,6 +15,7 @@ from cortex_mcp.auth import Access, StaticTokenVerifier, Token, lock_scope
 from cortex_mcp.backends.base import Backend
 from cortex_mcp.config import Config
 from cortex_mcp.toolsets.base import Registrar, Runtime
+from cortex_mcp.toolsets.dynamic import DynamicToolsets
 from cortex_mcp.toolsets.prompts import register_prompts
 from cortex_mcp.toolsets.resources import register_resources
 
@@ -81,6 +82,8 @@ def build_server(
     for toolset in selected:
         registrar.toolset = toolset.name
         toolset.register(registrar)
+    registrar.toolset = None
+    dynamic = DynamicToolsets(registrar, [t.name for t in selected]) if config.dynamic_toolsets else None
     registrar.schemas.save()  # the next start lists these tools without building them
     log.info("cortex-mcp %s: %d tools on the %s backend", __version__, len(registrar.tools), config.backend)
     auth: dict[str, object] = {}
@@ -100,6 +103,8 @@ def build_server(
         tools=registrar.tools,
         **auth,  # type: ignore[arg-type]
     )
+    if dynamic is not None:
+        dynamic.attach(server)
     register_resources(server, runtime)
     register_prompts(server, runtime)
     return server
