@@ -12,6 +12,7 @@ from __future__ import annotations
 import difflib
 import re
 import time
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import anyio
@@ -180,8 +181,13 @@ async def request(
     importance: int | None = None,
     poll_interval_s: float = 0.2,
     allow_unregistered: bool = False,
+    on_wait: Callable[[float, float], Awaitable[None]] | None = None,
 ) -> dict:
-    """Send a request and wait for the reply (or raise A2ATimeoutError after `timeout_ms`)."""
+    """Send a request and wait for the reply (or raise A2ATimeoutError after `timeout_ms`).
+
+    `on_wait(waited_ms, timeout_ms)` is awaited while waiting (about once a second), e.g. to send
+    MCP progress so a host's idle timeout does not abort the call. Cancelling the caller stops the
+    wait; nothing is written after the request itself."""
     if not isinstance(timeout_ms, int) or isinstance(timeout_ms, bool) or not 1000 <= timeout_ms <= 300_000:
         raise InputError("INVALID_TIMEOUT", "timeout_ms must be between 1000 and 300000", "timeout_ms")
     request_id = public_id("a2a-req", int(time.time() * 1000))
@@ -194,7 +200,9 @@ async def request(
         metadata={"messageType": "request", "requestId": request_id, "requiresResponse": True, "timeoutMs": timeout_ms},
         allow_unregistered=allow_unregistered,
     )
-    deadline = time.monotonic() + timeout_ms / 1000
+    started = time.monotonic()
+    deadline = started + timeout_ms / 1000
+    reported = started
     while True:
         for m in await _a2a_messages(backend, from_agent):
             if m["direction"] == "inbound" and m["in_reply_to"] == request_id:
@@ -205,6 +213,9 @@ async def request(
                 field="timeout_ms",
                 hint=f"The request stays in {to_agent}'s inbox; check later with a2a_inbox, or raise timeout_ms.",
             )
+        if on_wait is not None and (time.monotonic() - reported >= 1 or reported == started):
+            reported = time.monotonic()
+            await on_wait(round((reported - started) * 1000), timeout_ms)
         await anyio.sleep(poll_interval_s)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, ClassVar
 
+from mcp.server.mcpserver import Context
 from pydantic import BaseModel, Field
 
 from cortex_mcp.api import a2a as api
@@ -115,8 +116,15 @@ def register(reg: Registrar) -> None:
         timeout_ms: Annotated[int, Field(ge=1000, le=300_000, description="How long to wait (ms)")] = 30_000,
         importance: ImportanceArg = None,
         allow_unregistered: UnregisteredArg = False,
+        *,
+        ctx: Context[Any, Any],
     ) -> RequestResult:
         """Ask another agent and wait for its a2a_reply (A2A_TIMEOUT if none comes in time)."""
+
+        async def waiting(waited_ms: float, total_ms: float) -> None:
+            # Progress (when the client sent a token) keeps hosts' idle timeouts from aborting the wait.
+            await ctx.report_progress(waited_ms, total_ms, f"waiting for {to_agent} to reply")
+
         result = await api.request(
             rt.backend,
             from_agent=me(),
@@ -125,6 +133,7 @@ def register(reg: Registrar) -> None:
             timeout_ms=timeout_ms,
             importance=importance,
             allow_unregistered=allow_unregistered,
+            on_wait=waiting,
         )
         return RequestResult(
             request_id=result["request_id"],
