@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Drive the real server with the MCP inspector CLI (@modelcontextprotocol/inspector 2.12.0):
-# tools/list, remember a fact about a user, restart the server, recall it by a word it contains,
-# and check it comes back first with its id. Needs Node 20+ and npm; uses ./.venv.
+# tools/list, resources, resource templates and prompts; remember a fact about a user, restart the
+# server, recall it by a word it contains, check it comes back first with its id, then read it back
+# as the cortex://memories/{id} resource and get the what-do-you-know prompt. Needs Node 20+ and npm; uses ./.venv.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -18,8 +19,16 @@ inspect() {
 }
 
 tools=$(inspect --method tools/list)
-for name in remember recall forget register_agent; do
+for name in remember recall forget get_profile; do
   grep -q "\"name\": \"$name\"" <<<"$tools" || { echo "inspector: tool $name missing from tools/list" >&2; exit 1; }
+done
+grep -q '"cortex://recent"' <<<"$(inspect --method resources/list)" \
+  || { echo "inspector: cortex://recent missing from resources/list" >&2; exit 1; }
+grep -q 'cortex://users/{user_id}/profile' <<<"$(inspect --method resources/templates/list)" \
+  || { echo "inspector: profile template missing from resources/templates/list" >&2; exit 1; }
+prompts=$(inspect --method prompts/list)
+for name in remember-this what-do-you-know catch-up; do
+  grep -q "\"name\": \"$name\"" <<<"$prompts" || { echo "inspector: prompt $name missing from prompts/list" >&2; exit 1; }
 done
 
 saved=$(inspect --method tools/call --tool-name remember \
@@ -33,4 +42,9 @@ if [ "$first" != "$memory_id" ]; then
   echo "inspector: recall returned $first first, expected $memory_id" >&2
   exit 1
 fi
-echo "inspector: tools/list ok; remember -> $memory_id; restart; recall('tortoise') -> $first first: ok"
+grep -q "Sheldon" <<<"$(inspect --method resources/read --uri "cortex://memories/$memory_id")" \
+  || { echo "inspector: resources/read cortex://memories/$memory_id lacks the memory" >&2; exit 1; }
+grep -q "get_profile" <<<"$(inspect --method prompts/get --prompt-name what-do-you-know --prompt-args user_id=alex)" \
+  || { echo "inspector: prompts/get what-do-you-know does not call get_profile" >&2; exit 1; }
+echo "inspector: tools/list, resources, templates, prompts ok; remember -> $memory_id; restart;" \
+  "recall('tortoise') -> $first first; resource and prompt read back: ok"
