@@ -15,6 +15,7 @@ from cortex_mcp.auth import Access, StaticTokenVerifier, Token, lock_scope
 from cortex_mcp.backends.base import Backend
 from cortex_mcp.config import Config
 from cortex_mcp.toolsets.base import Registrar, Runtime
+from cortex_mcp.toolsets.client_log import register_logging
 from cortex_mcp.toolsets.dynamic import DynamicToolsets
 from cortex_mcp.toolsets.prompts import register_prompts
 from cortex_mcp.toolsets.resources import register_resources
@@ -105,6 +106,7 @@ def build_server(
     )
     if dynamic is not None:
         dynamic.attach(server)
+    register_logging(server)
     register_resources(server, runtime)
     register_prompts(server, runtime)
     return server

@@ -9,6 +9,7 @@ from pydantic import BaseModel, Field
 
 from cortex_mcp.api import a2a as api
 from cortex_mcp.toolsets.base import Registrar, clip
+from cortex_mcp.toolsets.client_log import client_log
 from cortex_mcp.toolsets.render import Paging
 
 AgentArg = Annotated[str, Field(min_length=1, max_length=100, description="The other agent's id")]
@@ -124,6 +125,8 @@ def register(reg: Registrar) -> None:
         async def waiting(waited_ms: float, total_ms: float) -> None:
             # Progress (when the client sent a token) keeps hosts' idle timeouts from aborting the wait.
             await ctx.report_progress(waited_ms, total_ms, f"waiting for {to_agent} to reply")
+            if waited_ms == 0:
+                await client_log(ctx, "info", f"a2a_request: waiting up to {total_ms} ms for {to_agent}")
 
         result = await api.request(
             rt.backend,

@@ -33,6 +33,7 @@ from cortex_mcp.backends.scoped import ScopedBackend
 from cortex_mcp.config import Config
 from cortex_mcp.contract import error_text
 from cortex_mcp.errors import ArgumentValidationError, CortexError
+from cortex_mcp.toolsets.client_log import client_log
 from cortex_mcp.toolsets.lazy import LazyTool, SchemaCache, cache_file, settings_fingerprint, tool_key
 from cortex_mcp.toolsets.render import render
 from cortex_mcp.toolsets.schema import compact
@@ -292,7 +293,9 @@ def _per_call(
         try:
             result = await fn(**kwargs)
         except CortexError as exc:
-            raise ToolError(describe_error(exc)) from exc
+            text = describe_error(exc)
+            await client_log(ctx, "warning", f"{name}: {text}")
+            raise ToolError(text) from exc
         finally:
             _call_scope.reset(scope_token)
             _call_backend.reset(token)

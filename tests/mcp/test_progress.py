@@ -70,3 +70,23 @@ async def test_cancelled_request_stops_waiting_and_writes_nothing_more(pair, bac
     assert [m["message"] for m in inbox["messages"]] == ["Ready?"]  # the request itself stays
     await ok(alice, "list_memories", {})  # the session still serves
     assert await call(backend, "admin:getAllCounts", {}) == counts
+
+
+async def test_log_messages_reach_the_client_at_the_level_it_set(backend, tmp_path):
+    received: list[tuple[str, object]] = []
+
+    async def on_log(params) -> None:
+        received.append((params.level, params.data))
+
+    server = build_server(make_config(tmp_path), backend=backend)
+    async with Client(server, mode="legacy", logging_callback=on_log) as c:
+        assert c.server_capabilities.logging is not None
+        await c.call_tool("get_memory", {"memory_id": "mem-0-none"})  # fails: a warning
+        assert received and received[-1][0] == "warning" and "MEMORY_NOT_FOUND" in str(received[-1][1])
+        await c.set_logging_level("error")
+        received.clear()
+        await c.call_tool("get_memory", {"memory_id": "mem-0-none"})
+        assert received == []  # below the level the client set
+        await c.set_logging_level("debug")
+        await c.call_tool("get_memory", {"memory_id": "mem-0-none"})
+        assert [level for level, _ in received] == ["warning"]
