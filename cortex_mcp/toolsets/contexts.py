@@ -102,7 +102,7 @@ def register(reg: Registrar) -> None:
             return ContextWithChain(context=Context.of(found), depth=int(found["depth"]))
 
         def many(key: str) -> list[Context]:
-            return [Context.of(c) for c in found.get(key) or []]
+            return [Context.of(c) for c in bounded(found.get(key))]  # a huge tree stays readable
 
         return ContextWithChain(
             context=Context.of(found["current"]),

@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field
 
 from cortex_mcp.api import users as api
 from cortex_mcp.errors import CortexError
-from cortex_mcp.toolsets.base import Registrar
+from cortex_mcp.toolsets.base import Registrar, bounded_data
 from cortex_mcp.toolsets.generated import register_module
 
 MAX_ITEMS_PER_LAYER = 200  # keeps a heavy user's dry run readable; `counts` has the full numbers
@@ -30,7 +30,7 @@ class Profile(BaseModel):
     def of(cls, doc: dict) -> Profile:
         return cls(
             user_id=doc["id"],
-            data=doc["data"],
+            data=bounded_data(doc["data"]),
             version=int(doc["version"]),
             created_at=int(doc["createdAt"]),
             updated_at=int(doc["updatedAt"]),
