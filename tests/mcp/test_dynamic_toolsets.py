@@ -52,3 +52,14 @@ async def test_dynamic_toolsets_over_stdio(tmp_path):
         assert "enable_toolset" in {t.name for t in (await c.list_tools()).tools}
         await ok(c, "enable_toolset", {"name": "a2a"})
         assert "a2a_send" in {t.name for t in (await c.list_tools()).tools}
+
+
+async def test_enabling_a_toolset_is_a_listen_event_on_2026_07_28(backend, tmp_path):
+    server = build_server(make_config(tmp_path, dynamic_toolsets=True), backend=backend)
+    async with Client(server) as c:  # in-process default: the 2026-07-28 protocol
+        async with c.listen(tools_list_changed=True) as events:
+            await ok(c, "enable_toolset", {"name": "sessions"})
+            with anyio.fail_after(5):
+                event = await events.__anext__()
+        assert type(event).__name__ == "ToolsListChanged"
+        assert "sessions_create" in {t.name for t in (await c.list_tools()).tools}
