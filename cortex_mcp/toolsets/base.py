@@ -12,6 +12,7 @@ from __future__ import annotations
 import functools
 import inspect
 import json
+import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -38,6 +39,7 @@ from cortex_mcp.toolsets.lazy import LazyTool, SchemaCache, cache_file, settings
 from cortex_mcp.toolsets.render import render
 from cortex_mcp.toolsets.schema import compact
 
+log = logging.getLogger(__name__)
 _call_backend: ContextVar[Backend] = ContextVar("cortex_call_backend")
 _call_scope: ContextVar[Scope] = ContextVar("cortex_call_scope", default=FULL)
 # Tool parameters that name a memory space or a user (curated snake_case, generated wire names).
@@ -256,6 +258,16 @@ class CortexTool(Tool):
 
 
 _CALL_CONTEXT = "_cortex_call_context"  # where the SDK hands the wrapper its Context
+RECENT_URI = "cortex://recent"  # the newest memories (resources.py)
+
+
+async def _memories_changed(ctx: Any) -> None:
+    """A tool that writes may have changed the newest memories: tell subscribers of cortex://recent
+    (2026-07-28 subscriptions/listen; a no-op with none listening)."""
+    try:
+        await ctx.notify_resource_updated(RECENT_URI)
+    except Exception:  # a notification must never turn a stored result into an error
+        log.debug("resource update notification not sent", exc_info=True)
 
 
 def _check_scope(scope: Scope, kwargs: dict[str, Any]) -> None:
@@ -269,7 +281,7 @@ def _check_scope(scope: Scope, kwargs: dict[str, Any]) -> None:
 
 
 def _per_call(
-    fn: Callable, runtime: Runtime, name: str, toolset: str | None, rendered: bool
+    fn: Callable, runtime: Runtime, name: str, toolset: str | None, rendered: bool, writes: bool = False
 ) -> tuple[Callable, str]:
     """`fn` wrapped to run with its call's backend and scope, with errors as text and (`rendered`) its
     result as compact text beside the structured content (nulls left out), plus the name of the
@@ -299,6 +311,8 @@ def _per_call(
         finally:
             _call_scope.reset(scope_token)
             _call_backend.reset(token)
+        if writes:
+            await _memories_changed(ctx)
         if not rendered or not isinstance(result, BaseModel):
             return result
         return CallToolResult(
@@ -366,7 +380,7 @@ class Registrar:
             open_world_hint=False,
         )
         name = name or fn.__name__
-        wrapped, context_kwarg = _per_call(fn, self.runtime, name, self.toolset, rendered)
+        wrapped, context_kwarg = _per_call(fn, self.runtime, name, self.toolset, rendered, writes=not read_only)
         description = inspect.cleandoc(description or fn.__doc__ or "")
 
         def build() -> Tool:

@@ -19,7 +19,7 @@ from cortex_mcp.api import contexts as contexts_api
 from cortex_mcp.api import memory as memory_api
 from cortex_mcp.backends.base import Backend, call
 from cortex_mcp.errors import CortexError
-from cortex_mcp.toolsets.base import Runtime, backend_of, describe_error, using_backend
+from cortex_mcp.toolsets.base import RECENT_URI, Runtime, backend_of, describe_error, using_backend
 from cortex_mcp.toolsets.contexts import Context
 from cortex_mcp.toolsets.memory import Memory, MemoryList
 from cortex_mcp.toolsets.profile import read_profile
@@ -59,7 +59,7 @@ def register_resources(server: MCPServer, rt: Runtime) -> None:
         return render(Context.of(found), tool="get_context")
 
     @server.resource(
-        "cortex://recent", name="recent", title="Newest memories", description=f"The {RECENT} newest", mime_type=TEXT
+        RECENT_URI, name="recent", title="Newest memories", description=f"The {RECENT} newest", mime_type=TEXT
     )
     async def recent() -> str:
         backend = _run_backend(rt)

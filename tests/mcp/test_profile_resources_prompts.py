@@ -102,3 +102,15 @@ async def test_prompts_with_completions(backend, tmp_path, mode):
             PromptReference(type="ref/prompt", name="catch-up"), {"name": "context_id", "value": "zz"}
         )
         assert none.completion.values == []
+
+
+async def test_subscribers_of_recent_hear_when_memories_change(backend, tmp_path):
+    import anyio
+
+    async with Client(build_server(make_config(tmp_path), backend=backend)) as c:  # 2026-07-28: listen
+        async with c.listen(resource_subscriptions=["cortex://recent"]) as events:
+            await ok(c, "remember", {"content": "Alex switched to oat milk"})
+            with anyio.fail_after(5):
+                event = await events.__anext__()
+        assert type(event).__name__ == "ResourceUpdated" and event.uri == "cortex://recent"
+        assert "oat milk" in (await c.read_resource("cortex://recent")).contents[0].text
