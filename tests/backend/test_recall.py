@@ -246,3 +246,19 @@ async def test_recall_without_the_extension_uses_the_contract_searches(tmp_path,
     result = await memory.recall(backend, memory_space_id="s1", query="cat Miso", include_facts=False)
     assert [item["importance"] for item in result["items"]] == [100, 10]
 
+
+
+async def test_fact_search_pages_are_the_same_when_it_stops_reading_early(backend):
+    for i in range(12):
+        text = f"user likes tea number {i} " + "tea " * (i % 4)
+        await call(backend, "facts:store", {"memorySpaceId": "s1", "fact": text,
+                                            "factType": "preference", "confidence": 50 + i, "sourceType": "manual",
+                                            "tags": []})
+    search = {"memorySpaceId": "s1", "query": "tea"}
+    everything = [f["factId"] for f in await call(backend, "facts:search", search)]
+    assert len(everything) == 12
+    page = await call(backend, "facts:search", {**search, "offset": 2, "limit": 3})
+    assert [f["factId"] for f in page] == everything[2:5]
+    confident = [f["factId"] for f in await call(backend, "facts:search", {**search, "minConfidence": 55})]
+    page = await call(backend, "facts:search", {**search, "limit": 4, "minConfidence": 55})
+    assert [f["factId"] for f in page] == confident[:4] and len(confident) == 7

@@ -345,9 +345,15 @@ class Tx:
 
     def search(self, table: str, index: str, text: str, filters: dict[str, Any] | None = None, limit: int = 1024) -> list[dict]:
         """Full-text search ranked by BM25; a document matches if it holds any query term."""
+        return list(self.search_iter(table, index, text, filters, limit))
+
+    def search_iter(
+        self, table: str, index: str, text: str, filters: dict[str, Any] | None = None, limit: int = 1024
+    ) -> Iterator[dict]:
+        """`search`, read lazily: a caller that stops early decodes no further documents."""
         terms = search_terms(text)
         if not terms:
-            return []
+            return
         spec = TABLES[table].search[index]
         where = [f'"{table}__search_{index}" MATCH ?']
         params: list[Any] = [fulltext.any_term(terms, prefix_last=True)]
@@ -361,7 +367,10 @@ class Tx:
             f'JOIN "{table}" t ON t.rowid = s.rowid WHERE {" AND ".join(where)} '
             f'ORDER BY bm25("{table}__search_{index}"), t._creationTime DESC LIMIT {_sql_limit(limit)}'
         )
-        return [_decode(r, TABLES[table]) for r in self.conn.execute(sql, params)]
+        cursor = self.conn.execute(sql, params)
+        while rows := cursor.fetchmany(64):
+            for row in rows:
+                yield _decode(row, TABLES[table])
 
     def ranked(
         self, table: str, fts: str, text: str, scope: dict[str, Any], weights: tuple[float, ...] = ()

@@ -9,12 +9,14 @@ Deviations from upstream (each fixes an evident bug; see docs/parity.md; marked 
   space, which it does not merge, leak into the average);
 - `exportFacts` CSV quotes a non-`fact` column holding a comma, quote or line break (RFC 4180;
   upstream writes it raw and shifts the columns). Clean values are written exactly as upstream;
-- `search` reads up to 32,000 hits before its in-memory filters (Convex throws past 1,024);
+- `search` reads up to 32,000 hits before its in-memory filters (Convex throws past 1,024), and
+  without `sortBy` stops reading once its page is full;
 - `getHistory` stops when a factId repeats (upstream loops on a supersession cycle until aborted).
 """
 
 from __future__ import annotations
 
+from itertools import islice
 from typing import Any
 
 from cortex_mcp.backends.embedded.handlers import handler
@@ -322,8 +324,20 @@ def count(tx: Tx, args: dict) -> Any:
 
 @handler("facts:search")
 def search(tx: Tx, args: dict) -> Any:
-    hits = tx.search("facts", "by_content", args["query"], {"memorySpaceId": args["memorySpaceId"]}, SEARCH_HIT_CAP)
+    space = {"memorySpaceId": args["memorySpaceId"]}
+    hits = tx.search_iter("facts", "by_content", args["query"], space, SEARCH_HIT_CAP)
+    start = args.get("offset") if truthy(args.get("offset")) else 0
+    limit = args.get("limit")
+    if args.get("sortBy") not in SORT_FIELDS and _whole(start) and _whole(limit):
+        # Best match first is the result's order: stop reading once the page is full.
+        page = list(islice((f for f in hits if _passes(f, args)), int(start) + int(limit)))
+        return page[int(start):]
     return _sort_and_page(_filtered(hits, args), args)
+
+
+def _whole(n: Any) -> bool:
+    """A non-negative whole number (a plain slice bound; anything else takes js_slice's path)."""
+    return isinstance(n, (int, float)) and not isinstance(n, bool) and 0 <= n < 2**53 and float(n) == int(n)
 
 
 @handler("facts:getHistory")
