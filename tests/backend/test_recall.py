@@ -227,7 +227,7 @@ def test_ranking_keeps_match_strength():
 
 def test_fuse_is_a_weighted_sum_of_normalised_scores():
     fused = ranking.fuse({"a": 4.0, "b": 2.0}, {"b": 0.9, "c": 0.45}, vector_weight=0.5)
-    assert fused == pytest.approx({"a": 0.5, "b": 0.75, "c": 0.25})
+    assert fused == pytest.approx({"a": 0.5, "b": 0.75, "c": 0.0})  # cosines min-max normalised
     assert ranking.fuse({}, {"x": 0.0}) == {"x": 0.0}
 
 
