@@ -381,7 +381,11 @@ def _serve_mcp(ctx: click.Context, options: dict[str, Any]) -> None:
         security = TransportSecuritySettings(allowed_hosts=policy.allowed_hosts, allowed_origins=policy.allowed_origins)
         server.run("streamable-http", host=options["host"], port=options["port"], transport_security=security)
     else:
-        server.run()
+        import anyio
+
+        from cortex_mcp.stdio_guard import run_stdio
+
+        anyio.run(run_stdio, server)
 
 
 @cli.group(short_help="serve the embedded backend over the Convex HTTP API")

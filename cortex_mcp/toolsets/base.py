@@ -34,6 +34,7 @@ from cortex_mcp.backends.scoped import ScopedBackend
 from cortex_mcp.config import Config
 from cortex_mcp.contract import error_text
 from cortex_mcp.errors import ArgumentValidationError, CortexError
+from cortex_mcp.limits import MAX_ERROR_MESSAGE, check_arguments, echo
 from cortex_mcp.toolsets.client_log import client_log
 from cortex_mcp.toolsets.lazy import LazyTool, SchemaCache, cache_file, settings_fingerprint, tool_key
 from cortex_mcp.toolsets.render import render
@@ -146,6 +147,7 @@ def describe_error(exc: CortexError) -> str:
     message = exc.message.strip()
     if isinstance(exc, ArgumentValidationError):
         message = error_text.one_line(message).replace(error_text.ARGUMENT_VALIDATION, "")
+    message = echo(message, MAX_ERROR_MESSAGE)  # messages may quote the input (a 2 MB value...)
     text = message if message == exc.code else f"{exc.code}: {message}"
     field = exc.field or ("limit" if "`take`" in message else None)  # Convex's take() names no field
     if field:
@@ -297,6 +299,7 @@ def _per_call(
             scope = runtime.access.scope()
             scope.check_toolset(toolset, name)
             _check_scope(scope, kwargs)
+            check_arguments({k: v for k, v in kwargs.items() if k != own_context})
         except CortexError as exc:
             raise ToolError(describe_error(exc)) from exc
         backend = backend_of(ctx)
