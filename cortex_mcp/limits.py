@@ -76,7 +76,8 @@ def _check_value(name: str, path: str, value: Any, depth: int) -> None:
         try:
             value.encode("utf-8")
         except UnicodeEncodeError:
-            raise InputError("INVALID_INPUT", f"{path} holds a lone surrogate (not valid Unicode)", field=path) from None
+            message = f"{path} holds a lone surrogate (not valid Unicode)"
+            raise InputError("INVALID_INPUT", message, field=path) from None
         return
     if isinstance(value, (dict, list, tuple)):
         if depth == 0:
