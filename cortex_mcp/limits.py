@@ -40,7 +40,7 @@ def json_depth_exceeds(value: Any, limit: int = MAX_JSON_DEPTH) -> bool:
     return False
 
 
-MAX_CONTENT_CHARS = int(os.environ.get("CORTEX_MAX_CONTENT_CHARS") or 100_000)  # any text argument
+MAX_CONTENT_CHARS = int(os.environ.get("CORTEX_MAX_CONTENT_CHARS") or 102_400)  # any text argument
 MAX_QUERY_CHARS = 2_000  # search queries
 MAX_ID_CHARS = 256  # ids and names of records
 MAX_TAGS = 100

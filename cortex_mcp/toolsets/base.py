@@ -19,6 +19,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Annotated, Any
 
+import anyio
 from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp.server.mcpserver.tools import Tool
@@ -310,6 +311,13 @@ def _per_call(
         except CortexError as exc:
             text = describe_error(exc)
             await client_log(ctx, "warning", f"{name}: {text}")
+            raise ToolError(text) from exc
+        except (ToolError, anyio.get_cancelled_exc_class()):
+            raise
+        except Exception as exc:  # a bug must still answer cleanly: no traceback reaches the client
+            log.exception("tool %s failed", name)
+            text = f"INTERNAL_ERROR: {type(exc).__name__}: {echo(str(exc))} (a bug in cortex-mcp)"
+            text += ". Next: report it with the call that caused it"
             raise ToolError(text) from exc
         finally:
             _call_scope.reset(scope_token)

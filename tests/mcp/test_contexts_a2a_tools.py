@@ -114,7 +114,8 @@ async def test_a2a_validation(pair):
     alice, bob = pair
     assert "SAME_AGENT_COMMUNICATION" in await fails(alice, "a2a_send", {"to_agent": "alice", "message": "hi"})
     assert "message" in await fails(alice, "a2a_send", {"to_agent": "bob", "message": ""})
-    assert "MESSAGE_TOO_LARGE" in await fails(alice, "a2a_send", {"to_agent": "bob", "message": "x" * 102_401})
+    text = await fails(alice, "a2a_send", {"to_agent": "bob", "message": "x" * 102_401})
+    assert "TOO_LARGE" in text and "(field: message)" in text  # the tool edge's limit (limits.py) comes first
     assert "importance" in await fails(alice, "a2a_send", {"to_agent": "bob", "message": "hi", "importance": 101})
     assert "INVALID_AGENT_ID" in await fails(alice, "a2a_send", {"to_agent": "bad id!", "message": "hi"})
     assert "REQUEST_NOT_FOUND" in await fails(bob, "a2a_reply", {"request_id": "a2a-req-1-x", "message": "?"})
