@@ -86,7 +86,7 @@ def _check_value(name: str, path: str, value: Any, depth: int) -> None:
             size = len(json.dumps(value, default=str, ensure_ascii=False, allow_nan=True).encode("utf-8", "replace"))
             if size > MAX_STRUCTURE_BYTES:
                 raise _too_large(path, f"is {size} bytes as JSON", MAX_STRUCTURE_BYTES)
-        if name.lower() == "tags" and isinstance(value, (list, tuple)):
+        if depth == 0 and name.lower() == "tags" and isinstance(value, (list, tuple)):
             if len(value) > MAX_TAGS:
                 raise _too_large(path, f"has {len(value)} tags", MAX_TAGS)
             for i, tag in enumerate(value):
