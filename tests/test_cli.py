@@ -73,6 +73,11 @@ def calls(monkeypatch) -> list[tuple[str, Any]]:
         return 1
 
     monkeypatch.setattr("cortex_mcp.server.build_server", build_server)
+
+    async def run_stdio(server: Any) -> None:  # the guarded stdio runner ends in the server's run
+        server.run()
+
+    monkeypatch.setattr("cortex_mcp.stdio_guard.run_stdio", run_stdio)
     monkeypatch.setattr("cortex_mcp.backends.embedded.wire.serve_wire", serve_wire)
     monkeypatch.setattr("cortex_mcp.doctor.run_doctor", run_doctor)
     return recorded
