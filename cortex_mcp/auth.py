@@ -42,7 +42,7 @@ class PermissionDenied(CortexError):
         super().__init__(message, field=field, hint="The token's scope does not cover this; use an id within it.")
 
 
-def _names(value: Any, what: str, entry: str) -> frozenset[str] | None:
+def _names(value: Any, what: str, entry: Any) -> frozenset[str] | None:
     """A scope list: None means everything (`*`)."""
     if value is None:
         return None

@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 
 from mcp.server.auth.settings import AuthSettings
 from mcp.server.mcpserver import MCPServer
+from pydantic import AnyHttpUrl
 
 from cortex_mcp import __version__, toolsets
 from cortex_mcp.api.embeddings import embedder_for
@@ -94,7 +95,11 @@ def build_server(
             "token_verifier": StaticTokenVerifier(tokens),
             # Tokens are issued out of band (the token file): there is no authorization server to name
             # but this server itself.
-            "auth": AuthSettings(issuer_url=base, resource_server_url=f"{base}/mcp", validate_token_resource=False),
+            "auth": AuthSettings(
+                issuer_url=AnyHttpUrl(base),
+                resource_server_url=AnyHttpUrl(f"{base}/mcp"),
+                validate_token_resource=False,
+            ),
         }
     server = MCPServer(
         "cortex-mcp",

@@ -274,7 +274,7 @@ def _remember_exchange_plan(memory_space_id, user_message, agent_response, conve
     if "vector" not in skip:
         common = _memory_args(memory_space_id, "conversation", participant_id, user_id, user_name, agent_id,
                               importance, tags)
-        for index, (role, text) in enumerate(zip(("user", "agent"), texts)):
+        for index, (role, text) in enumerate(zip(("user", "agent"), texts, strict=False)):
             args = {**common, "content": text, "contentType": "raw", "messageRole": role}
             if vectors is not None:
                 args["embedding"] = vectors[index]

@@ -53,7 +53,7 @@ NONEMPTY_FILTERS = {
 
 CONFIG_DEFAULTS = {"memorySpaceId": "memory_space", "userId": "user_id", "agentId": "agent_id"}
 
-Number = Union[StrictInt, StrictFloat]
+Number = StrictInt | StrictFloat
 
 
 class ToolResult(BaseModel):
@@ -89,12 +89,12 @@ def python_type(validator: val.Validator, name: str) -> Any:
     if isinstance(validator, val.AnyValidator):
         return Any
     if isinstance(validator, val.LiteralValidator):
-        return Literal[validator.value]  # type: ignore[valid-type]
+        return Literal[validator.value]
     if isinstance(validator, val.UnionValidator):
         literals = validator.literal_values()
         if literals is not None:
-            return Literal[tuple(literals)]  # type: ignore[valid-type]
-        return Union[tuple(python_type(m, name) for m in validator.members)]  # type: ignore[return-value]
+            return Literal[tuple(literals)]
+        return Union[tuple(python_type(m, name) for m in validator.members)]  # noqa: UP007 - built at run time
     if isinstance(validator, val.ArrayValidator):
         return list[python_type(validator.item, name)]  # type: ignore[misc]
     if isinstance(validator, val.RecordValidator):

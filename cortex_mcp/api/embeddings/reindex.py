@@ -68,7 +68,7 @@ async def reindex(
         if not batch["items"]:
             break
         vectors = await embedder.embed([item["content"] for item in batch["items"]])
-        items = [{"memoryId": i["memoryId"], "embedding": v} for i, v in zip(batch["items"], vectors)]
+        items = [{"memoryId": i["memoryId"], "embedding": v} for i, v in zip(batch["items"], vectors, strict=True)]
         stored = await call(backend, "embeddings:set", {"model": embedder.name, "items": items})
         result.embedded += stored["updated"]
         cursor = batch["cursor"]

@@ -184,7 +184,7 @@ def take_limit(n: Any) -> int:
 class Query:
     """A lazily run index scan, like `ctx.db.query(table).withIndex(...)`."""
 
-    def __init__(self, tx: "Tx", table: str):
+    def __init__(self, tx: Tx, table: str):
         self._tx = tx
         self._table = TABLES[table]
         self._where: list[str] = []
@@ -193,12 +193,12 @@ class Query:
         self._desc = False
         self._filters: list[Callable[[dict], bool]] = []
 
-    def index(self, name: str, *equals: Any, gt: Any = None, gte: Any = None, lt: Any = None, lte: Any = None) -> "Query":
+    def index(self, name: str, *equals: Any, gt: Any = None, gte: Any = None, lt: Any = None, lte: Any = None) -> Query:
         """Constrain the leading index fields by equality, then optionally range on the next one."""
         fields = self._table.indexes[name]
         if len(equals) > len(fields):
             raise ValueError(f"index {name} has {len(fields)} fields")
-        for field_name, value in zip(fields, equals):
+        for field_name, value in zip(fields, equals, strict=False):  # a prefix of the fields
             # `=` for a value (it lets SQLite use a partial index), `IS NULL` for an absent field.
             if value is None:
                 self._where.append(f'"{_column(field_name)}" IS NULL')
@@ -217,15 +217,15 @@ class Query:
         self._order_fields = [_column(f) for f in rest]
         return self
 
-    def order(self, direction: str) -> "Query":
+    def order(self, direction: str) -> Query:
         self._desc = direction == "desc"
         return self
 
-    def filter(self, predicate: Callable[[dict], bool]) -> "Query":
+    def filter(self, predicate: Callable[[dict], bool]) -> Query:
         self._filters.append(predicate)
         return self
 
-    def where(self, field_path: str, value: Any) -> "Query":
+    def where(self, field_path: str, value: Any) -> Query:
         """Keep documents whose field equals `value` (JS `===` on a primitive). Done in SQL when
         the field has a column (it is indexed somewhere), so no document is parsed to reject it."""
         if isinstance(value, str) and field_path in _indexed_fields(self._table):
@@ -295,7 +295,7 @@ def _decode(row: tuple, table: Table) -> dict:
     for key, value in table.implied.items():  # put back what `_stored_body` left out
         if key not in doc:
             doc[key] = doc[value.field] if isinstance(value, SameAs) else copy.deepcopy(value)
-    for field_path, blob in zip(table.vectors, row[3:]):
+    for field_path, blob in zip(table.vectors, row[3:], strict=False):
         if blob is not None:
             doc[field_path] = unpack_vector(blob)
     doc["_id"] = row[0]
@@ -343,7 +343,9 @@ class Tx:
             raise LookupError(f"document {doc_id} vanished inside its own transaction")
         return doc
 
-    def search(self, table: str, index: str, text: str, filters: dict[str, Any] | None = None, limit: int = 1024) -> list[dict]:
+    def search(
+        self, table: str, index: str, text: str, filters: dict[str, Any] | None = None, limit: int = 1024
+    ) -> list[dict]:
         """Full-text search ranked by BM25; a document matches if it holds any query term."""
         return list(self.search_iter(table, index, text, filters, limit))
 
@@ -408,7 +410,7 @@ class Tx:
         except ArgumentValidationError as exc:
             detail = exc.message.replace("Value does not match validator.", "").strip()
             raise plain_error(
-                f"Failed to insert or update a document in table \"{table}\" because it does not match the schema: "
+                f'Failed to insert or update a document in table "{table}" because it does not match the schema: '
                 f"{detail}"
             ) from None
 
@@ -470,9 +472,7 @@ class Tx:
         ]
         names = ["rowid", "_id", "_creationTime", "doc", *(f'"{_vector_column(f)}"' for f in spec.vectors)]
         touched = fulltext.touched_by_appends(self.conn, spec, docs)
-        self.conn.executemany(
-            f'INSERT INTO "{table}"({", ".join(names)}) VALUES ({", ".join("?" * len(names))})', rows
-        )
+        self.conn.executemany(f'INSERT INTO "{table}"({", ".join(names)}) VALUES ({", ".join("?" * len(names))})', rows)
         fulltext.index_search(self.conn, spec, [(row[0], doc) for row, doc in zip(rows, docs, strict=True)])
         fulltext.index_windows(self.conn, spec, [*touched, *(row[0] for row in rows)])
         return ids
@@ -578,7 +578,9 @@ def _create_missing(conn: sqlite3.Connection) -> None:
     field (SQLite cannot add a STORED column later, so added ones are VIRTUAL), its SQL indexes and
     a filled search table for every search index. Only ever adds."""
     for table in TABLES.values():
-        existed = conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (table.name,)).fetchone()
+        existed = conn.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (table.name,)
+        ).fetchone()
         if existed:
             have = {row[1] for row in conn.execute(f'PRAGMA table_xinfo("{table.name}")')}
             for field_path in table.vectors:
@@ -590,6 +592,7 @@ def _create_missing(conn: sqlite3.Connection) -> None:
                         f'ALTER TABLE "{table.name}" ADD COLUMN "{_column(field_path)}" '
                         f"GENERATED ALWAYS AS (json_extract(doc, '{_json_path(field_path)}')) VIRTUAL"
                     )
+
         def missing(name: str) -> bool:
             return not conn.execute("SELECT 1 FROM sqlite_master WHERE name = ?", (name,)).fetchone()
 
@@ -697,7 +700,9 @@ class Store:
             return
         if self.path != ":memory:":
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-        self.conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None, check_same_thread=False)
+        self.conn = sqlite3.connect(
+            self.path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None, check_same_thread=False
+        )
         self.conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         self.conn.execute("PRAGMA journal_mode = WAL")
         self.conn.execute("PRAGMA synchronous = NORMAL")

@@ -43,7 +43,12 @@ from cortex_mcp.rebinding import HostPolicy, is_loopback
 log = logging.getLogger("cortex_mcp.wire")
 
 _KIND_BY_ROUTE = {"/api/query": "query", "/api/mutation": "mutation", "/api/action": "action"}
-_FORMATS: dict[str, convex_json.Format] = {"json": "json", "convex_clean_json": "json", "convex_encoded_json": "encoded", "convex_json": "encoded"}
+_FORMATS: dict[str, convex_json.Format] = {
+    "json": "json",
+    "convex_clean_json": "json",
+    "convex_encoded_json": "encoded",
+    "convex_json": "encoded",
+}
 _METHODS = ["GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"]
 
 
@@ -130,7 +135,7 @@ class WireApp:
                 )
         elif route.startswith("/api/run/") or route == "/api/run":
             self._require_post(method)
-            parts = [unquote(p) for p in route[len("/api/run/"):].split("/") if p]
+            parts = [unquote(p) for p in route[len("/api/run/") :].split("/") if p]
             if len(parts) < 2:
                 raise RequestError(
                     400, "MissingIdentifier", "Missing function identifier: expected /api/run/<module>/<function>"
@@ -385,7 +390,7 @@ class WireServer:
             host = f"[{host}]"
         return f"http://{host}:{self.port}"
 
-    def start(self) -> WireServer:
+    def start(self) -> Self:
         if self._thread is None:
             self._thread = threading.Thread(target=self._run, name=f"wire-{self.port}", daemon=True)
             self._thread.start()

@@ -328,7 +328,8 @@ def search(tx: Tx, args: dict) -> Any:
     hits = tx.search_iter("facts", "by_content", args["query"], space, SEARCH_HIT_CAP)
     start = args.get("offset") if truthy(args.get("offset")) else 0
     limit = args.get("limit")
-    if args.get("sortBy") not in SORT_FIELDS and _whole(start) and _whole(limit):
+    if args.get("sortBy") not in SORT_FIELDS and isinstance(start, int | float) and isinstance(limit, int | float) \
+            and _whole(start) and _whole(limit):
         # Best match first is the result's order: stop reading once the page is full.
         page = list(islice((f for f in hits if _passes(f, args)), int(start) + int(limit)))
         return page[int(start):]
