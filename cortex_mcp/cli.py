@@ -30,7 +30,7 @@ from cortex_mcp.config import Config, default_db_path
 
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 # Subcommands that run as foreground services say where they listen; everything else stays quiet.
-SERVICES = {"backend"}
+SERVICES = {"backend", "ui"}
 # Top-level options every subcommand honours.
 EVERYWHERE = {"log_level"}
 # Serving options that only mean something with another option's value: option -> (option, value).
@@ -487,6 +487,44 @@ def reindex(ctx: click.Context, batch: int, **_: Any) -> None:
         ctx.exit(run_reindex(config, batch=batch))
     except (ValueError, EmbeddingError) as exc:
         raise click.UsageError(str(exc) if isinstance(exc, ValueError) else f"{exc.message}. {exc.hint}", ctx) from exc
+
+
+@cli.command(short_help="a read-only web page to see the memory (127.0.0.1)")
+@db_option
+@host_port_options("127.0.0.1", 8765, "page")
+@allow_list_options
+@click.pass_context
+def ui(
+    ctx: click.Context,
+    db: str | None,
+    host: str,
+    port: int,
+    allowed_hosts: list[str] | None,
+    allowed_origins: list[str] | None,
+) -> None:
+    """Serve a read-only web page over the memory at http://HOST:PORT: search with scores, a memory's
+    versions and source messages, a user's beliefs and what superseded what, context trees, agent
+    threads, counts and storage size.
+
+    Works on the embedded database (opened read-only) or, with --backend convex, on a Convex
+    deployment. Same rules as --transport http: Host/Origin checked, and with --auth-tokens (or
+    CORTEX_AUTH_TOKEN) a token is needed (header or sign-in form); off loopback only with tokens.
+    """
+    from cortex_mcp.auth import load_tokens
+    from cortex_mcp.ui.serve import serve_ui
+
+    given = before(ctx, "db", "host", "port", "allowed_hosts", "allowed_origins", "backend", "convex_url", "timeout",
+                   "memory_space", "auth_tokens")
+    root = ctx.find_root().params
+    try:
+        tokens = load_tokens(root["auth_tokens"], _env("CORTEX_AUTH_TOKEN"))
+        config = Config(db_path=database_path(ctx, given), backend=root["backend"], convex_url=root["convex_url"],
+                        convex_deploy_key=_env("CONVEX_DEPLOY_KEY"), timeout=root["timeout"],
+                        memory_space=root["memory_space"] or "default")
+        serve_ui(config, pick(ctx, "host", given), pick(ctx, "port", given), tokens=tokens,
+                 allowed_hosts=pick(ctx, "allowed_hosts", given), allowed_origins=pick(ctx, "allowed_origins", given))
+    except (ValueError, OSError) as exc:  # no database, a newer one, a bad bind or token file, exposure refused
+        raise click.UsageError(str(exc), ctx) from exc
 
 
 def main(argv: list[str] | None = None) -> None:
