@@ -527,5 +527,75 @@ def ui(
         raise click.UsageError(str(exc), ctx) from exc
 
 
+# -- your data: export, import (cortex_mcp/data/) ---------------------------------------------------
+
+
+def _store_config(ctx: click.Context, given: dict[str, Any]) -> Config:
+    """The store a data command works on: --db, or the Convex deployment of --backend convex."""
+    root = ctx.find_root().params
+    if root["backend"] == "convex" and not root["convex_url"]:
+        raise click.UsageError("--backend convex needs --convex-url or CONVEX_URL", ctx)
+    return Config(
+        db_path=database_path(ctx, given),
+        backend=root["backend"],
+        convex_url=root["convex_url"],
+        convex_deploy_key=_env("CONVEX_DEPLOY_KEY"),
+        timeout=root["timeout"],
+    )
+
+
+@cli.command("export", short_help="write every layer of the store to a JSON Lines file")
+@db_option
+@click.option("-o", "--output", metavar="FILE", required=True, type=click.Path(dir_okay=False), help="file to write")
+@click.option("--space", "spaces", metavar="ID", multiple=True, help="only this memory space (repeatable)")
+@click.option("--user", metavar="ID", help="only this user's records")
+@click.option("--since", metavar="TIME", help="only records changed since TIME (ISO 8601, or epoch ms)")
+@click.option("--embeddings", is_flag=True, help="include the memories' vectors (left out by default)")
+@click.pass_context
+def export_command(ctx: click.Context, output: str, spaces: tuple[str, ...], user: str | None, since: str | None,
+                   embeddings: bool, **_: Any) -> None:
+    """Write the store (spaces, agents, users, conversations, memories with versions, facts with
+    history, contexts, immutable and mutable records, sessions, agent messages) to FILE: versioned
+    JSON Lines (docs/export-format.md), streamed. Works on --db or on --backend convex.
+    """
+    from cortex_mcp.data.commands import run_export
+    from cortex_mcp.data.export import ExportFilter
+    from cortex_mcp.data.format import parse_time
+
+    given = before(ctx, "db", "backend", "convex_url", "timeout")
+    try:
+        filters = ExportFilter(spaces=spaces, user=user, since=parse_time(since) if since else None,
+                               embeddings=embeddings)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), ctx, param_hint="--since") from exc
+    ctx.exit(run_export(_store_config(ctx, given), Path(output), filters))
+
+
+@cli.command("import", short_help="import an export file into the store")
+@db_option
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--space", metavar="ID", help="put every record into this memory space")
+@click.option("--dry-run", is_flag=True, help="check the file and report what would change; write nothing")
+@click.option(
+    "--on-conflict",
+    type=click.Choice(["skip", "replace", "fail"]),
+    default="skip",
+    show_default=True,
+    help="a stored record with the same id but other content: keep it, overwrite it, or stop (nothing written)",
+)
+@click.pass_context
+def import_command(ctx: click.Context, file: str, space: str | None, dry_run: bool, on_conflict: str,
+                   **_: Any) -> None:
+    """Import FILE (a `cortex-mcp export`). Every line is checked first: a bad one is named and
+    nothing is written. Records already stored (same ids, same content) are skipped, so importing
+    twice changes nothing. On --db the import is one transaction.
+    """
+    from cortex_mcp.data.commands import run_import
+
+    given = before(ctx, "db", "backend", "convex_url", "timeout")
+    options = {"space": space, "dry_run": dry_run, "on_conflict": on_conflict}
+    ctx.exit(run_import(_store_config(ctx, given), Path(file), options))
+
+
 def main(argv: list[str] | None = None) -> None:
     cli.main(args=argv, prog_name="cortex-mcp")

@@ -21,6 +21,22 @@ MemorySpaceStatus = Literal["active", "archived"]
 ContextStatus = Literal["active", "completed", "cancelled", "blocked"]
 SessionStatus = Literal["active", "idle", "ended"]
 GraphOperation = Literal["insert", "update", "delete"]
+# The layers of an export file (docs/export-format.md), in the order a file lists them.
+ExportLayer = Literal[
+    "spaces",
+    "agents",
+    "users",
+    "conversations",
+    "agentMessages",
+    "memories",
+    "facts",
+    "factHistory",
+    "contexts",
+    "immutable",
+    "mutable",
+    "sessions",
+]
+ConflictPolicy = Literal["skip", "replace", "fail"]
 
 FACT_TYPES: tuple[str, ...] = get_args(FactType)
 FACT_SOURCE_TYPES: tuple[str, ...] = get_args(FactSourceType)
@@ -37,3 +53,5 @@ MEMORY_SPACE_STATUSES: tuple[str, ...] = get_args(MemorySpaceStatus)
 CONTEXT_STATUSES: tuple[str, ...] = get_args(ContextStatus)
 SESSION_STATUSES: tuple[str, ...] = get_args(SessionStatus)
 GRAPH_OPERATIONS: tuple[str, ...] = get_args(GraphOperation)
+EXPORT_LAYERS: tuple[str, ...] = get_args(ExportLayer)
+CONFLICT_POLICIES: tuple[str, ...] = get_args(ConflictPolicy)

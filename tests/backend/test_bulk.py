@@ -141,7 +141,8 @@ async def test_a_record_missing_a_required_field_is_named(backend):
 
 
 async def test_empty_batch_stores_nothing(backend):
-    assert await call(backend, "bulk:storeMemories", {"memories": []}) == {"stored": 0, "skipped": 0, "memoryIds": []}
+    empty = {"stored": 0, "skipped": 0, "replaced": 0, "conflicts": 0, "memoryIds": []}
+    assert await call(backend, "bulk:storeMemories", {"memories": []}) == empty
 
 
 async def test_more_than_the_batch_limit_is_refused(backend):
@@ -198,3 +199,23 @@ async def test_api_falls_back_to_one_store_per_record(backend):
     docs = [await get(backend, memory_id) for memory_id in result.memory_ids]
     assert [d["content"] for d in docs] == [f"fallback {i}" for i in range(20)]
     assert await count(backend) == 20
+
+
+async def test_on_conflict_skip_replace_fail_and_dry_run(backend):
+    kept = record("first text", memoryId="mem-1", embedding=[1.0, 0.0], createdAt=1_000)
+    await call(backend, "bulk:storeMemories", {"memories": [kept]})
+    await call(backend, "memories:get", {"memorySpaceId": "s1", "memoryId": "mem-1"})
+    changed = record("first text", memoryId="mem-1", importance=90, createdAt=1_000)  # no vector: the stored one stays
+    reply = await call(backend, "bulk:storeMemories", {"memories": [changed]})
+    assert (reply["stored"], reply["skipped"], reply["conflicts"], reply["replaced"]) == (0, 1, 1, 0)
+    with pytest.raises(FunctionError, match=r"memories\[1\]: .*mem-1.*already exists with other content"):
+        await call(backend, "bulk:storeMemories", {"memories": [record("new"), changed], "onConflict": "fail"})
+    assert await count(backend) == 1  # the failed call wrote nothing, not even its new record
+    dry = await call(backend, "bulk:storeMemories", {"memories": [changed], "onConflict": "replace", "dryRun": True})
+    assert (dry["replaced"], (await get(backend, "mem-1"))["importance"]) == (1, 50)
+    await call(backend, "bulk:storeMemories", {"memories": [changed], "onConflict": "replace"})
+    doc = await get(backend, "mem-1")
+    assert doc["importance"] == 90 and doc["embedding"] == [1.0, 0.0]  # same text: its vector still fits
+    # access statistics are not content: a record differing only there is no conflict
+    again = await call(backend, "bulk:storeMemories", {"memories": [{**changed, "accessCount": 7}]})
+    assert (again["skipped"], again["conflicts"]) == (1, 0)

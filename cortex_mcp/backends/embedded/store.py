@@ -217,6 +217,17 @@ class Query:
         self._order_fields = [_column(f) for f in rest]
         return self
 
+    def after(self, doc_id: str, creation_time: float) -> Query:
+        """Only documents created after `doc_id` (a page cursor): a seek on rowid, the creation
+        order. When that document was deleted meanwhile, its creation time finds the place."""
+        table = self._table.name
+        self._where.append(
+            f'rowid > COALESCE((SELECT rowid FROM "{table}" WHERE _id = ?), '
+            f'(SELECT max(rowid) FROM "{table}" WHERE _creationTime <= ?), 0)'
+        )
+        self._params.extend([doc_id, creation_time])
+        return self
+
     def order(self, direction: str) -> Query:
         self._desc = direction == "desc"
         return self
