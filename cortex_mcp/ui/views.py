@@ -227,12 +227,16 @@ def _fact_state(fact: dict, now: int) -> str:
     return "current"
 
 
-def _supersession(view: View, fact: dict) -> Markup:
+def _supersession(view: View, fact: dict, statements: dict[str, str] | None = None) -> Markup:
+    """Links to what replaced this fact and what it replaced, by statement where known, else by id."""
+    statements = statements or {}
     parts = []
-    if fact.get("supersededBy"):
-        parts.append(render("superseded by $l", l=_fact_link(view, fact["supersededBy"], fact["supersededBy"])))
-    if fact.get("supersedes"):
-        parts.append(render("replaced $l", l=_fact_link(view, fact["supersedes"], fact["supersedes"])))
+    links = (("supersededBy", "superseded by", "superseded-by"), ("supersedes", "replaced", "supersedes"))
+    for key, words, css in links:
+        if fact.get(key):
+            target = fact[key]
+            parts.append(render('$w <a class="$c" href="$h">$t</a>', w=words, c=css,
+                                h=url("fact", target, space=view.space), t=statements.get(target, target)))
     return join(parts, "; ")
 
 
@@ -296,8 +300,9 @@ async def user(view: View, user_id: str) -> Page:
     every = await call(view.backend, "facts:list", {**who, "includeSuperseded": True, "limit": TIMELINE,
                                                     "sortBy": "createdAt", "sortOrder": "desc"})
     every.sort(key=lambda f: (f.get("createdAt", 0), f.get("_creationTime", 0)), reverse=True)  # same-ms writes
+    statements = {f["factId"]: f["fact"] for f in every}
     timeline = [[when(f.get("createdAt")), _fact_link(view, f["factId"], f["fact"]), _fact_state(f, now),
-                 _supersession(view, f)] for f in every]
+                 _supersession(view, f, statements)] for f in every]
     profile = await call(view.backend, "users:get", {"userId": user_id})
     memories = await call(view.backend, "memories:list", {**who, "limit": 10})
     memory_rows = [[_memory_link(view, m["memoryId"], _clip(m["content"])), when(m.get("createdAt"))] for m in memories]

@@ -130,9 +130,11 @@ async def test_profile_shows_current_facts_by_slot_and_a_timeline_of_supersessio
     slots = page.split("<h2>Current facts by slot</h2>", 1)[1].split("<h2>", 1)[0]
     assert "alex lives in" in slots and "Alex lives in Berlin" in slots and "Paris" not in slots
     timeline = page.split("<h2>Timeline of beliefs", 1)[1].split("<h2>", 1)[0]
-    paris_row = next(r for r in timeline.split("<tr>") if ids["paris"] in r and "Alex lives in Paris" in r)
-    assert "superseded" in paris_row and f'href="/fact/{ids["berlin"]}?space=test-space"' in paris_row
-    berlin_row = next(r for r in timeline.split("<tr>") if "Alex lives in Berlin" in r)
+    rows = timeline.split("<tr>")
+    paris_row = next(r for r in rows if f'<td><a href="/fact/{ids["paris"]}?space=test-space">Alex lives in Paris' in r)
+    assert "superseded" in paris_row
+    assert f'href="/fact/{ids["berlin"]}?space=test-space">Alex lives in Berlin</a>' in paris_row
+    berlin_row = next(r for r in rows if f'<td><a href="/fact/{ids["berlin"]}?space=test-space">Alex lives' in r)
     assert "current" in berlin_row and f'href="/fact/{ids["paris"]}?space=test-space"' in berlin_row
     assert timeline.index("Alex lives in Berlin") < timeline.index("Alex lives in Paris")  # newest first
 
@@ -140,7 +142,7 @@ async def test_profile_shows_current_facts_by_slot_and_a_timeline_of_supersessio
 async def test_following_a_supersession_link_shows_the_chain(site):
     get, ids, _ = site
     profile = main_of(await get("/user/alex", space="test-space"))
-    link = re.search(r'superseded by <a href="([^"]+)"', profile).group(1)
+    link = re.search(r'superseded by <a class="superseded-by" href="([^"]+)"', profile).group(1)
     response = await get(link.replace("&amp;", "&"))
     assert response.status_code == 200
     chain = main_of(response).split("<h2>What it replaced", 1)[1].split("<h2>", 1)[0]
