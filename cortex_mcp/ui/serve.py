@@ -49,7 +49,8 @@ def check_exposure(host: str, tokens: list[Token]) -> None:
 class UiServer:
     """The page on `host:port` (port 0: an ephemeral port), served from a background thread.
 
-    The backend stays the caller's (opened and closed outside); `close()` stops the server."""
+    `close()` stops the server; with `owns_backend` it also closes the backend, on the loop that
+    used it (an HTTP client's connections belong to their loop)."""
 
     def __init__(
         self,
@@ -62,6 +63,7 @@ class UiServer:
         allowed_origins: list[str] | None = None,
         memory_space: str = "default",
         db_path: Path | None = None,
+        owns_backend: bool = False,
     ):
         check_exposure(host, tokens or [])
         policy = HostPolicy.for_bind(host, allowed_hosts, allowed_origins)  # a bad bind fails before any I/O
@@ -72,6 +74,7 @@ class UiServer:
                                 timeout_graceful_shutdown=2)
         self._server = _Uvicorn(config)
         self._thread: threading.Thread | None = None
+        self._backend, self._owns_backend = backend, owns_backend
 
     @property
     def url(self) -> str:
@@ -79,11 +82,17 @@ class UiServer:
         return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
 
     def start(self) -> Self:
-        self._thread = threading.Thread(target=lambda: asyncio.run(self._server.serve(sockets=[self._sock])),
-                                        name="cortex-ui", daemon=True)
+        self._thread = threading.Thread(target=lambda: asyncio.run(self._serve()), name="cortex-ui", daemon=True)
         self._thread.start()
         self._server.ready.wait(10)
         return self
+
+    async def _serve(self) -> None:
+        try:
+            await self._server.serve(sockets=[self._sock])
+        finally:
+            if self._owns_backend:
+                await self._backend.aclose()
 
     def wait(self) -> None:
         """Block until the server stops (Ctrl-C reaches the caller as KeyboardInterrupt)."""
@@ -97,6 +106,9 @@ class UiServer:
             self._thread = None
         else:
             self._sock.close()
+            if self._owns_backend:
+                anyio.run(self._backend.aclose)
+        self._owns_backend = False
 
     def __enter__(self) -> Self:
         return self.start()
@@ -120,15 +132,17 @@ def serve_ui(
     backend, db_path = open_read_only(config)
     try:
         server = UiServer(backend, host, port, tokens=tokens, allowed_hosts=allowed_hosts,
-                          allowed_origins=allowed_origins, memory_space=config.memory_space, db_path=db_path)
-        sys.stderr.write(f"cortex-mcp ui: {server.url} (read-only; Ctrl-C stops it)\n")
-        sys.stderr.flush()
-        signal.signal(signal.SIGTERM, signal.default_int_handler)  # stop cleanly, as on Ctrl-C
-        try:
-            server.start().wait()
-        except KeyboardInterrupt:
-            log.info("stopping")
-        finally:
-            server.close()
-    finally:
+                          allowed_origins=allowed_origins, memory_space=config.memory_space, db_path=db_path,
+                          owns_backend=True)
+    except BaseException:
         anyio.run(backend.aclose)
+        raise
+    sys.stderr.write(f"cortex-mcp ui: {server.url} (read-only; Ctrl-C stops it)\n")
+    sys.stderr.flush()
+    signal.signal(signal.SIGTERM, signal.default_int_handler)  # stop cleanly, as on Ctrl-C
+    try:
+        server.start().wait()
+    except KeyboardInterrupt:
+        log.info("stopping")
+    finally:
+        server.close()

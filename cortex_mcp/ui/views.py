@@ -137,9 +137,12 @@ async def overview(view: View) -> Page:
         counts = await call(view.backend, "admin:getAllCounts", {})
         rows = [[name, _count_text(n, capped=True)] for name, n in counts.items()]
         layers = table(["layer (table)", "documents"], rows)
+    switch = render('<form method="get" action="/"><input name="space" aria-label="memory space" '
+                    'placeholder="memory space id"> <button type="submit">Open space</button> '
+                    '<span class="note">(an agent\'s messages live in a space named after it)</span></form>')
     body = render(
-        "<h2>Memory spaces</h2>$spaces<h2>Layers</h2>$layers<h2>Storage</h2><p>$storage</p>",
-        spaces=spaces_html, layers=layers, storage=storage_size(view.db_path),
+        "<h2>Memory spaces</h2>$spaces$switch<h2>Layers</h2>$layers<h2>Storage</h2><p>$storage</p>",
+        spaces=spaces_html, switch=switch, layers=layers, storage=storage_size(view.db_path),
     )
     return Page("Overview", body)
 

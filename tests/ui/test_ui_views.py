@@ -70,6 +70,8 @@ async def test_overview_counts_per_space_and_layer_and_storage(site, backend):
     assert row, page
     assert re.findall(r"<td>([^<]*)</td>", row.group(1)) == ["2", "1", "1", "3"]  # memories, facts, convs, contexts
     assert "<td>factHistory</td>" in page and "<td>memories</td>" in page
+    agent = main_of(await get("/", space="mover"))  # a space nobody registered (an agent's inbox)
+    assert re.search(r'<a href="/search\?space=mover">mover</a></td><td>1</td>', agent), agent
     storage = text_of(page.split("<h2>Storage</h2>", 1)[1])
     if backend.name == "embedded":
         assert re.search(r"\d[\d.,]* (bytes|KiB|MiB)", storage) and "cortex.db" in storage
