@@ -30,10 +30,10 @@ from cortex_mcp.auth import FULL, PermissionDenied, Scope, StaticTokenVerifier, 
 from cortex_mcp.backends.base import Backend
 from cortex_mcp.backends.scoped import ScopedBackend
 from cortex_mcp.errors import BackendUnavailableError, CortexError
-from cortex_mcp.limits import echo
+from cortex_mcp.limits import check_arguments, echo
 from cortex_mcp.rebinding import HostPolicy
 from cortex_mcp.ui import templates, views
-from cortex_mcp.ui.html import Markup, render, url
+from cortex_mcp.ui.html import Markup, escape, render, url
 from cortex_mcp.ui.views import NotFound, Page, View
 
 log = logging.getLogger("cortex_mcp.ui")
@@ -88,18 +88,17 @@ class UiApp:
         return self.tokens.get(name) if name else None
 
     def _page(self, page: Page, space: str = "", query: str = "") -> HTMLResponse:
-        html = templates.PAGE.substitute(
-            title=render("$t", t=page.title), body=page.body, style=templates.STYLE, space=render("$s", s=space),
-            query=render("$q", q=query), home=url("", space=space or None), users=url("users", space=space or None),
-            contexts=url("contexts", space=space or None), threads=url("threads", space=space or None),
-            backend=render("$b", b=self.backend.name), version=__version__,
-        )
+        links = {name: escape(url(*path, space=space or None)) for name, path in
+                 (("home", ()), ("users", ("users",)), ("contexts", ("contexts",)), ("threads", ("threads",)))}
+        html = templates.PAGE.substitute(title=escape(page.title), body=page.body, style=templates.STYLE,
+                                         space=escape(space), query=escape(query), backend=escape(self.backend.name),
+                                         version=escape(__version__), **links)
         return HTMLResponse(html, page.status, headers=HEADERS)
 
     def _error(self, status: int, message: str, space: str = "", headers: dict[str, str] | None = None) -> Response:
         title = {400: "Bad request", 401: "Sign in", 403: "Forbidden", 404: "Not found", 405: "Method not allowed",
                  421: "Misdirected request", 502: "Backend unavailable"}.get(status, "Error")
-        body = templates.ERROR.substitute(message=render("$m", m=message), home=url("", space=space or None))
+        body = templates.ERROR.substitute(message=escape(message), home=escape(url(space=space or None)))
         response = self._page(Page(title, Markup(body), status), space)
         response.headers.update(headers or {})
         return response
@@ -124,6 +123,7 @@ class UiApp:
             space = request.query_params.get("space", "").strip() or scope.default_space(self.memory_space)
             view = View(read_only(self.backend, scope), space, dict(request.query_params), scope, self.db_path)
             try:
+                check_arguments({"memory_space_id": space})
                 scope.check_space(space, "space")  # recall would only find nothing; say why instead
                 page = await fn(view, *(request.path_params[n] for n in names))
             except NotFound as exc:
@@ -143,7 +143,10 @@ class UiApp:
     def _login(self, status: int = 200, message: str = "") -> Response:
         note = render('<p class="error">$m</p>', m=message) if message else Markup("")
         page = Page("Sign in", Markup(note + templates.LOGIN.substitute()), status)
-        return self._page(page)
+        response = self._page(page)
+        if status == 401:
+            response.headers["WWW-Authenticate"] = "Bearer"  # as the HTTP transport answers
+        return response
 
     async def login_form(self, request: Request) -> Response:
         refusal = self.policy.refusal(request.headers.get("host"), request.headers.get("origin"))

@@ -37,7 +37,8 @@ def join(parts: Iterable[Markup], separator: str = "") -> Markup:
 
 
 def url(*segments: str, **params: Any) -> str:
-    """`/segment/segment?key=value`, every segment and value percent-encoded; None values left out."""
+    """`/segment/segment?key=value` (no segments: `/`), every segment and value percent-encoded; None and
+    empty values left out."""
     path = "/" + "/".join(quote(str(s), safe="") for s in segments)
     query = urlencode({key: value for key, value in params.items() if value is not None and value != ""})
     return f"{path}?{query}" if query else path

@@ -152,7 +152,7 @@ async def overview(view: View) -> Page:
 
 async def search(view: View) -> Page:
     query, user = view.param("q"), view.param("user") or None
-    check_arguments(compact(query=query, user_id=user, memory_space_id=view.space))
+    check_arguments(compact(query=query, user_id=user))
     view.scope.check_user(user, "user")
     if not query:
         newest = await call(view.backend, "memories:list", {"memorySpaceId": view.space, "limit": LIST})
@@ -185,7 +185,7 @@ async def search(view: View) -> Page:
 
 
 async def memory(view: View, memory_id: str) -> Page:
-    check_arguments({"memory_id": memory_id, "memory_space_id": view.space})
+    check_arguments({"memory_id": memory_id})
     found = await get_memory(view.backend, memory_space_id=view.space, memory_id=memory_id, include_conversation=True)
     if found is None:
         raise NotFound(f"no memory {memory_id!r} in memory space {view.space!r}")
@@ -244,7 +244,7 @@ def _supersession(view: View, fact: dict, statements: dict[str, str] | None = No
 
 
 async def fact(view: View, fact_id: str) -> Page:
-    check_arguments({"fact_id": fact_id, "memory_space_id": view.space})
+    check_arguments({"fact_id": fact_id})
     try:
         found = await facts_api.history(view.backend, memory_space_id=view.space, fact_id=fact_id)
     except CortexError as exc:
@@ -289,7 +289,7 @@ async def users(view: View) -> Page:
 
 
 async def user(view: View, user_id: str) -> Page:
-    check_arguments({"user_id": user_id, "memory_space_id": view.space})
+    check_arguments({"user_id": user_id})
     now = _now_ms()
     who = {"memorySpaceId": view.space, "userId": user_id}
     current = await call(view.backend, "facts:list", {**who, "validAt": now, "limit": TIMELINE,

@@ -68,6 +68,7 @@ async def test_with_tokens_every_page_needs_one(store):
             response = await http.get(path)
             assert response.status_code == 401, path
             assert "Sign in" in response.text and "Paris" not in response.text
+            assert response.headers["www-authenticate"] == "Bearer"
         wrong = await http.get("/", headers={"Authorization": "Bearer " + "x" * 32})
         assert wrong.status_code == 401
         right = await http.get("/", headers={"Authorization": f"Bearer {FULL_TOKEN.secret}"})
@@ -115,6 +116,8 @@ async def test_headers_methods_and_unknown_pages(store):
             response = await http.request(method, "/search")
             assert response.status_code == 405 and "changes nothing" in response.text, method
             assert response.headers["allow"] == "GET, HEAD"
+        long_space = await http.get("/", params={"space": "s" * 300})
+        assert long_space.status_code == 400 and "memory_space_id" in long_space.text and "256" in long_space.text
         missing = await http.get("/admin/<b>x</b>")
         assert missing.status_code == 404 and "<b>x</b>" not in missing.text
 
