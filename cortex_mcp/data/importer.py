@@ -1,16 +1,21 @@
 """`cortex-mcp import`: records into a store, checked whole before anything is written.
 
-Two passes over the file, each line by line: the first checks every line against the format and
-every record against the contract (nothing written; the first problem is raised with its line and
-field); the second sends batches of one layer through the bulk path (`bulk:storeMemories` for
-memories, `bulk:importDocuments` for the rest), as one plan. On the embedded backend the plan is
-ONE transaction: a failure anywhere leaves the store as it was. On Convex each batch is its own
-transaction: a failure leaves the batches before it; running the import again is safe, since
-records are matched by their ids (equal ones are skipped).
+Records go in batches of one layer through the bulk path (`bulk:storeMemories` for memories,
+`bulk:importDocuments` for the rest), as one plan, reading the file line by line. Every line is
+checked against the format and every record against the contract before anything is written;
+the first problem is raised as a FormatError with its line and field:
+
+- on the embedded backend the plan is ONE transaction, so the checks run as it goes (the
+  backend checks each batch against the contract before its handler runs; a refusal names a
+  batch index, mapped back to the file's line) and a failure anywhere rolls everything back;
+- elsewhere (Convex) each batch is its own transaction, so a first pass checks the whole file
+  before the first batch is sent; a failure while writing leaves the batches before it, and
+  running the import again is safe, since records are matched by their ids (equal ones skipped).
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,9 +24,12 @@ from typing import Any
 from cortex_mcp.api.bulk import BATCH_SIZE, DEFAULT_BATCH_SIZE
 from cortex_mcp.backends.base import AtomicPlans, Backend, Call, Plan, run_plan
 from cortex_mcp.contract.enums import EXPORT_LAYERS
-from cortex_mcp.data.format import Entry, ExportFile, check_entry
+from cortex_mcp.data.format import Entry, ExportFile, FormatError, check_entry
+from cortex_mcp.errors import ArgumentValidationError
 
 Progress = Callable[[str, int], None]
+# Where the backend's contract check points in a batch: `.memories[12].importance`.
+_IN_BATCH = re.compile(r"^\.(?:memories|documents)\[(\d+)\](.*)$")
 # Layers whose records live in one memory space (`--space` moves them).
 SPACED = ("conversations", "agentMessages", "memories", "facts", "factHistory", "contexts", "sessions")
 
@@ -89,46 +97,69 @@ def rehome(entries: Iterable[Entry], space: str | None, report: ImportReport | N
         report.notes.append(f"{left_out} memory space record(s) left out: --space moves everything into {space!r}")
 
 
-def _batches(entries: Iterable[Entry], size: int) -> Iterator[tuple[str, list[dict]]]:
-    layer: str | None = None
-    batch: list[dict] = []
+@dataclass
+class Batch:
+    layer: str
+    records: list[dict]
+    lines: list[int]  # the file line of each record
+
+    def refused(self, exc: ArgumentValidationError) -> FormatError | None:
+        """The backend's contract refusal of one record, as the FormatError of its line."""
+        found = _IN_BATCH.match(exc.path)
+        if not found or int(found[1]) >= len(self.lines):
+            return None
+        first = exc.message.splitlines()[0]
+        return FormatError(
+            self.lines[int(found[1])], f"{self.layer} record does not match the contract: {first}", f"record{found[2]}"
+        )
+
+
+def _batches(entries: Iterable[Entry], size: int) -> Iterator[Batch]:
+    batch: Batch | None = None
     for entry in entries:
-        if batch and (entry.layer != layer or len(batch) == size):
-            yield layer, batch  # type: ignore[misc]
-            batch = []
-        layer = entry.layer
-        batch.append(entry.record)
-    if batch:
-        yield layer, batch  # type: ignore[misc]
+        if batch is None or entry.layer != batch.layer or len(batch.records) == size:
+            if batch is not None:
+                yield batch
+            batch = Batch(entry.layer, [], [])
+        batch.records.append(entry.record)
+        batch.lines.append(entry.line)
+    if batch is not None:
+        yield batch
 
 
-def _plan(batches: Iterable[tuple[str, list[dict]]], report: ImportReport, on_conflict: str,
-          progress: Progress | None) -> Plan[None]:
-    for layer, records in batches:
-        options = {"onConflict": on_conflict, **({"dryRun": True} if report.dry_run else {})}
-        if layer == "memories":
-            reply = yield Call("bulk:storeMemories", {"memories": records, **options})
+def _plan(batches: Iterable[Batch], report: ImportReport, on_conflict: str, progress: Progress | None) -> Plan[None]:
+    options = {"onConflict": on_conflict, **({"dryRun": True} if report.dry_run else {})}
+    for batch in batches:
+        if batch.layer == "memories":
+            request = Call("bulk:storeMemories", {"memories": batch.records, **options})
         else:
-            reply = yield Call("bulk:importDocuments", {"layer": layer, "documents": records, **options})
-        report.layers[layer].add(reply)
+            request = Call("bulk:importDocuments", {"layer": batch.layer, "documents": batch.records, **options})
+        try:
+            reply = yield request
+        except ArgumentValidationError as exc:
+            raise (batch.refused(exc) or exc) from None
+        report.layers[batch.layer].add(reply)
         report.batches += 1
         if progress:
-            progress(layer, len(records))
+            progress(batch.layer, len(batch.records))
 
 
 async def write_entries(backend: Backend, entries: Callable[[], Iterable[Entry]], *, on_conflict: str = "skip",
                         dry_run: bool = False, progress: Progress | None = None,
                         batch_size: int | None = None, report: ImportReport | None = None) -> ImportReport:
-    """Check every entry (a first pass over `entries()`), then write them all (a second pass).
-    Raises FormatError before anything is written, ImportFailed when writing fails."""
-    for entry in entries():
-        check_entry(entry)
-    report = report or ImportReport(dry_run=dry_run, atomic=isinstance(backend, AtomicPlans))
-    report.dry_run = dry_run
-    report.atomic = isinstance(backend, AtomicPlans)
+    """Check and write every entry of `entries()` (see the module doc). Raises FormatError when a
+    line is refused (nothing written), ImportFailed when writing fails."""
+    atomic = isinstance(backend, AtomicPlans)
+    if not atomic:
+        for entry in entries():
+            check_entry(entry)
+    report = report or ImportReport(dry_run=dry_run, atomic=atomic)
+    report.dry_run, report.atomic = dry_run, atomic
     size = batch_size or BATCH_SIZE.get(backend.name, DEFAULT_BATCH_SIZE)
     try:
         await run_plan(backend, _plan(_batches(entries(), size), report, on_conflict, progress))
+    except FormatError:
+        raise
     except Exception as exc:
         raise ImportFailed(exc, report) from exc
     return report

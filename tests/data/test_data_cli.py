@@ -85,7 +85,7 @@ def test_bad_options_are_refused(tmp_path, args, message):
 
 def test_a_bad_file_is_refused_with_its_line_and_nothing_written(tmp_path):
     db, bad = tmp_path / "a.db", tmp_path / "bad.jsonl"
-    bad.write_text('{"format":"cortex-mcp-export","version":1}\n{"layer":"memories","record":{"content":1}}\n')
+    bad.write_text('{"format":"cortex-mcp-export","version":1}\n{"layer":"memories","record":{"content":1}}\n{"end":{"counts":{"memories":1}}}\n')
     result = run("import", str(bad), "--db", str(db))
     assert result.exit_code == 1
     assert "import refused, nothing written" in result.output and "line 2: record." in result.output

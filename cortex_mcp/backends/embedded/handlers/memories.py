@@ -135,7 +135,7 @@ def _weighted(memory: dict, query_category: Any) -> float:
 def new_memory(args: dict, now: int) -> dict:
     """The document `memories:store` writes for its (validated) arguments, stamped `now`."""
     doc: dict[str, Any] = {
-        "memoryId": public_id("mem", now),
+        "memoryId": args.get("memoryId") or public_id("mem", now),  # given: a bulk import
         "memorySpaceId": args["memorySpaceId"],
         "content": args["content"],
         "contentType": args["contentType"],
