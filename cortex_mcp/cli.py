@@ -597,5 +597,45 @@ def import_command(ctx: click.Context, file: str, space: str | None, dry_run: bo
     ctx.exit(run_import(_store_config(ctx, given), Path(file), options))
 
 
+@cli.command("backup", short_help="copy the database file safely, even while servers write")
+@db_option
+@click.option("-o", "--output", metavar="FILE", required=True, type=click.Path(dir_okay=False), help="file to write")
+@click.pass_context
+def backup_command(ctx: click.Context, output: str, **_: Any) -> None:
+    """Copy the embedded database to FILE with SQLite's online backup API: servers may go on
+    writing; the copy is the database as of one instant, checked, in one self-contained file.
+    """
+    from cortex_mcp.data.backup import BackupError, backup
+
+    given = before(ctx, "db")
+    try:
+        copied = backup(database_path(ctx, given), Path(output))
+    except BackupError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"backed up to {copied.path} ({copied.size:,} bytes)", err=True)
+
+
+@cli.command("restore", short_help="replace the database with a backup")
+@db_option
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.pass_context
+def restore_command(ctx: click.Context, file: str, **_: Any) -> None:
+    """Replace the embedded database with FILE (a `cortex-mcp backup`). FILE is checked first
+    (integrity, a cortex-mcp database this version can open); the database must not be in use
+    (stop the servers using it). The previous database is kept as <name>.before-restore.
+    """
+    from cortex_mcp.data.backup import KEPT_SUFFIX, BackupError, restore
+
+    given = before(ctx, "db")
+    database = database_path(ctx, given)
+    existed = database.exists()
+    try:
+        restored = restore(Path(file), database)
+    except BackupError as exc:
+        raise click.ClickException(f"{exc} (nothing changed)") from exc
+    kept = f"; the previous one is kept as {database.name}{KEPT_SUFFIX}" if existed else ""
+    click.echo(f"restored {restored.path} from {file}{kept}", err=True)
+
+
 def main(argv: list[str] | None = None) -> None:
     cli.main(args=argv, prog_name="cortex-mcp")

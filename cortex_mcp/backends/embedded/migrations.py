@@ -108,6 +108,11 @@ def require_current(store: Transactions, steps: Sequence[Step], layout: str) -> 
             )
 
 
+def refuse_newer(conn: sqlite3.Connection, names: list[str], path: str) -> None:
+    """NewerDatabaseError when the file was written by a newer build (restore checks a backup so)."""
+    _refuse_newer(conn, names, path)
+
+
 def _bookkeeping(conn: sqlite3.Connection) -> None:
     conn.execute("CREATE TABLE IF NOT EXISTS _meta (key TEXT PRIMARY KEY, value TEXT)")
     conn.execute(
