@@ -162,21 +162,51 @@ async def test_the_plan_gives_the_exhaustive_ranking_within_its_budget(tmp_path)
         await note(backend, f"{text} {i}", conversation=f"c{i % 4}", space="s1" if i % 5 else "s2")
     conn = backend.store.conn
     query = "apple cherry fig"
-    planned = [m["_rowid"] for m in backend.store.run(False, lambda tx: [
-        {**doc, "_rowid": conn.execute("SELECT rowid FROM memories WHERE _id = ?", (doc["_id"],)).fetchone()[0]}
-        for doc, _ in tx.ranked("memories", "memories__window", query, {"memorySpaceId": "s1"}, (1.0, 0.4))])]
-    assert planned == exhaustive(conn, ["apple", "cherry", "fig"], "s1") and planned
+
+    def planned(first: int) -> list[int]:
+        return [m["_rowid"] for m in backend.store.run(False, lambda tx: [
+            {**doc, "_rowid": conn.execute("SELECT rowid FROM memories WHERE _id = ?", (doc["_id"],)).fetchone()[0]}
+            for doc, _ in tx.ranked("memories", "memories__window", query, {"memorySpaceId": "s1"}, (1.0, 0.4),
+                                    first=first)])]
+
+    expected = exhaustive(conn, ["apple", "cherry", "fig"], "s1")
+    assert len(expected) > 20
+    # ranked in the index alone, then the rest by the join: the same order wherever the split falls,
+    # including first pages that hold rows of another space (s2)
+    for first in (1, 3, 7, 32, 1000):
+        assert planned(first) == expected, first
     # over budget: the rarest terms are kept, the most common left out
     df = {t: conn.execute("SELECT count(*) FROM memories__window WHERE memories__window MATCH ?", (t,)).fetchone()[0]
           for t in ("apple", "cherry", "fig")}
     rarest = sorted(df, key=df.get)
     assert df[rarest[0]] < df[rarest[1]] < df[rarest[2]]
     budget = df[rarest[0]] + df[rarest[1]]
-    terms, ideal = fulltext.plan(conn, "memories__window", ["apple", "cherry", "fig"], budget=budget)
-    assert terms == rarest[:2] and ideal > 0
-    terms, _ = fulltext.plan(conn, "memories__window", ["apple", "zzz"], budget=1)
-    assert terms == ["apple"]  # the rarest matching term is always kept
-    assert fulltext.plan(conn, "memories__window", ["zzz"])[0] == []
+    planned_terms = fulltext.plan(conn, "memories__window", ["apple", "cherry", "fig"], budget=budget)
+    assert planned_terms.terms == rarest[:2] and planned_terms.ideal > 0 and planned_terms.since is None
+    assert fulltext.plan(conn, "memories__window", ["apple", "zzz"], budget=1).terms == ["apple"]  # always one
+    assert fulltext.plan(conn, "memories__window", ["zzz"]).terms == []
+
+
+async def test_a_question_of_common_words_ranks_only_their_newest_matches(tmp_path, monkeypatch):
+    backend = EmbeddedBackend(tmp_path / "c.db")
+    for i in range(30):
+        await note(backend, f"common word {'common ' * (i % 3)}{i}", space="s1" if i % 4 else "s2")
+    conn = backend.store.conn
+    everything = exhaustive(conn, ["common"], "s1")
+    newest = sorted(conn.execute("SELECT rowid FROM memories__window WHERE memories__window MATCH 'common'"))[-12:]
+    monkeypatch.setattr(fulltext, "MATCH_BUDGET", 12)
+    assert fulltext.plan(conn, "memories__window", ["common", "word"]).since == newest[0][0]
+
+    def ranked(first: int) -> list[str]:
+        return backend.store.run(False, lambda tx: [
+            doc["_id"] for doc, _ in tx.ranked("memories", "memories__window", "common word", {"memorySpaceId": "s1"},
+                                               (1.0, 0.4), first=first)])
+
+    rowid_of = dict(conn.execute("SELECT _id, rowid FROM memories"))
+    expected = [r for r in everything if r >= newest[0][0]]  # the exhaustive order, newest 12 matches only
+    assert 0 < len(expected) < len(everything)
+    for first in (2, 5, 32):
+        assert [rowid_of[i] for i in ranked(first)] == expected, first
 
 
 async def test_an_unstemmed_database_is_migrated_once(tmp_path, caplog):

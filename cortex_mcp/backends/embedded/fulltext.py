@@ -18,7 +18,7 @@ import math
 import re
 import sqlite3
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, NamedTuple
 
 from cortex_mcp.backends.embedded.schema import Table, WindowIndex
 
@@ -270,10 +270,20 @@ def row_count(conn: sqlite3.Connection, fts: str) -> int:
     return _varint(row[0], 0)[0] if row and row[0] else 0
 
 
-def plan(conn: sqlite3.Connection, fts: str, terms: list[str], budget: int = MATCH_BUDGET) -> tuple[list[str], float]:
+class Plan(NamedTuple):
+    terms: list[str]  # the terms to match, rarest first
+    ideal: float  # the sum of their IDFs: what a row holding each once at average length scores
+    since: int | None  # rank only rows from this rowid on (the newest matches); None: every match
+
+
+def plan(conn: sqlite3.Connection, fts: str, terms: list[str], budget: int | None = None) -> Plan:
     """The terms worth matching, rarest first while their matches fit the budget (always at least
     the rarest one that matches), and the sum of their IDFs as BM25 computes them: a row holding
-    each once at average length scores about that much, so it normalises scores to ~[0, 1]."""
+    each once at average length scores about that much, so it normalises scores to ~[0, 1].
+
+    When even the rarest term is in more rows than the budget (a question of common words only),
+    only its newest `budget` matches are ranked (`since`): the work stays bounded at any size."""
+    budget = MATCH_BUDGET if budget is None else budget
     counted: list[tuple[int, str]] = []
     for term in dict.fromkeys(terms):
         found = conn.execute(
@@ -287,6 +297,13 @@ def plan(conn: sqlite3.Connection, fts: str, terms: list[str], budget: int = MAT
         if chosen and sum(n for n, _ in chosen) + found > budget:
             break
         chosen.append((found, term))
+    since = None
+    if chosen and chosen[0][0] > budget:
+        row = conn.execute(
+            f'SELECT rowid FROM "{fts}" WHERE "{fts}" MATCH ? ORDER BY rowid DESC LIMIT 1 OFFSET ?',
+            (f'"{chosen[0][1]}"', max(0, budget - 1)),
+        ).fetchone()
+        since = row[0] if row else None
     total = row_count(conn, fts)
     ideal = sum(max(_BM25_MIN_IDF, math.log((total - n + 0.5) / (n + 0.5))) for n, _ in chosen)
-    return [term for _, term in chosen], ideal
+    return Plan([term for _, term in chosen], ideal, since)

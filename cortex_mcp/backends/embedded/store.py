@@ -314,6 +314,9 @@ def _decode(row: tuple, table: Table) -> dict:
     return doc
 
 
+_RANKED_CHUNK = 16  # documents read at a time for ranked matches
+
+
 class Tx:
     """One transaction: the handler's whole view of the database."""
 
@@ -386,26 +389,63 @@ class Tx:
                 yield _decode(row, TABLES[table])
 
     def ranked(
-        self, table: str, fts: str, text: str, scope: dict[str, Any], weights: tuple[float, ...] = ()
+        self,
+        table: str,
+        fts: str,
+        text: str,
+        scope: dict[str, Any],
+        weights: tuple[float, ...] = (),
+        first: int = 32,
     ) -> Iterator[tuple[dict, float]]:
         """Rows of `table` matching any planned term of `text` in the full-text table `fts` (a search
         or window index, `weights` its BM25 column weights), within `scope` (field equalities), best
         match first, as (document, relevance ~[0, 1]). Lazy: a caller that stops early reads no more
-        documents; the match work is bounded by the plan (fulltext.plan)."""
-        terms, ideal = fulltext.plan(self.conn, fts, search_terms(text))
+        documents; the match work is bounded by the plan (fulltext.plan).
+
+        The `first` best matches are ranked in the full-text index alone and only their documents
+        read (about 3x cheaper than joining every match to its document); a caller that wants more
+        (its scope or filters passed over many of them) gets the rest from the join, in the same order."""
+        terms, ideal, since = fulltext.plan(self.conn, fts, search_terms(text))
         if not terms:
             return
-        where = [f'"{fts}" MATCH ?'] + [f't."{_column(name)}" IS ?' for name in scope]
+        spec = TABLES[table]
+        expr = fulltext.any_term(terms)
         bm25 = ", ".join([f'"{fts}"', *map(str, weights)])
+        newest = "" if since is None else f" AND s.rowid >= {int(since)}"
+        in_scope = "".join(f' AND "{_column(name)}" IS ?' for name in scope)
+        joined_in_scope = "".join(f' AND t."{_column(name)}" IS ?' for name in scope)
+        scope_values = [_sql_value(value) for value in scope.values()]
+        top = self.conn.execute(
+            f'SELECT s.rowid, -bm25({bm25}) AS score FROM "{fts}" s WHERE "{fts}" MATCH ?{newest} '
+            f"ORDER BY score DESC, s.rowid DESC LIMIT ?",
+            (expr, first),
+        ).fetchall()
+        for at in range(0, len(top), _RANKED_CHUNK):
+            chunk = top[at : at + _RANKED_CHUNK]
+            docs = {
+                row[0]: row[1:]
+                for row in self.conn.execute(
+                    f'SELECT rowid, {_select(spec)} FROM "{table}" '
+                    f'WHERE rowid IN ({", ".join("?" * len(chunk))}){in_scope}',
+                    [rowid for rowid, _ in chunk] + scope_values,
+                )
+            }
+            for rowid, score in chunk:
+                if rowid in docs:
+                    yield _decode(docs[rowid], spec), score / ideal
+        if len(top) < first:
+            return  # every match was ranked
+        seen = {rowid for rowid, _ in top}
         cursor = self.conn.execute(
-            f'SELECT {_select(TABLES[table], "t.")}, -bm25({bm25}) AS score FROM "{fts}" s '
-            f'JOIN "{table}" t ON t.rowid = s.rowid WHERE {" AND ".join(where)} '
+            f'SELECT t.rowid, {_select(spec, "t.")}, -bm25({bm25}) AS score FROM "{fts}" s '
+            f'JOIN "{table}" t ON t.rowid = s.rowid WHERE "{fts}" MATCH ?{newest}{joined_in_scope} '
             f"ORDER BY score DESC, t.rowid DESC",
-            [fulltext.any_term(terms), *map(_sql_value, scope.values())],
+            [expr, *scope_values],
         )
         while rows := cursor.fetchmany(64):
             for row in rows:
-                yield _decode(row[:-1], TABLES[table]), row[-1] / ideal
+                if row[0] not in seen:
+                    yield _decode(row[1:-1], spec), row[-1] / ideal
 
     # -- writes --------------------------------------------------------------------------
     def _require_writable(self) -> None:

@@ -17,6 +17,12 @@ from cortex_mcp.backends.embedded.store import Tx, take_limit
 WINDOW_WEIGHTS = (1.0, 0.4)
 
 
+def _first(limit: int) -> int:
+    """Matches ranked in the index alone before falling back to the join: room for `limit` results
+    with as many again passed over (another space, a filter); more is rare and still correct."""
+    return max(32, 2 * limit)
+
+
 @handler("recall:search")
 def search(tx: Tx, args: dict) -> Any:
     limit = take_limit(args["limit"])
@@ -25,7 +31,7 @@ def search(tx: Tx, args: dict) -> Any:
     if args.get("includeMemories", True) and limit:
         keep = _post_filter(args, include_source_type=False)
         for memory, relevance in tx.ranked("memories", fulltext.window_table("memories"), args["query"], space,
-                                           WINDOW_WEIGHTS):
+                                           WINDOW_WEIGHTS, first=_first(limit)):
             if keep is None or keep(memory):
                 memories.append({**memory, "_score": relevance})
                 if len(memories) >= limit:
@@ -33,7 +39,8 @@ def search(tx: Tx, args: dict) -> Any:
     facts: list[dict] = []
     if args.get("includeFacts", True) and limit:
         wanted = {k: args[k] for k in ("minConfidence", "validAt", "userId") if k in args}
-        for fact, relevance in tx.ranked("facts", fulltext.search_table("facts", "by_content"), args["query"], space):
+        facts_index = fulltext.search_table("facts", "by_content")
+        for fact, relevance in tx.ranked("facts", facts_index, args["query"], space, first=_first(limit)):
             if fact_passes(fact, wanted):
                 facts.append({**fact, "_score": relevance})
                 if len(facts) >= limit:
