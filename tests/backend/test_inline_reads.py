@@ -1,0 +1,71 @@
+"""Bounded reads run on the event loop's thread when the connection is free, else wait their turn
+on the worker like every other call (one call at a time on the one connection)."""
+
+from __future__ import annotations
+
+import threading
+
+import anyio
+import pytest
+
+from cortex_mcp.backends.embedded import EmbeddedBackend
+from cortex_mcp.backends.embedded.backend import INLINE_QUERIES
+
+pytestmark = pytest.mark.anyio
+
+SPACE = {"memorySpaceId": "s1", "query": "tea", "limit": 5}
+
+
+def recording(backend: EmbeddedBackend, path: str, threads: list[int], hold: threading.Event | None = None,
+              entered: threading.Event | None = None) -> None:
+    original = backend.handlers[path]
+
+    def handler(tx, args):
+        threads.append(threading.get_ident())
+        if entered is not None:
+            entered.set()
+        if hold is not None:
+            assert hold.wait(10)
+        return original(tx, args)
+
+    backend.handlers[path] = handler
+
+
+async def test_a_bounded_read_runs_on_the_loop_thread_when_the_connection_is_free(tmp_path):
+    backend = EmbeddedBackend(tmp_path / "i.db")
+    threads: list[int] = []
+    recording(backend, "recall:search", threads)
+    recording(backend, "memories:list", threads)
+    assert "recall:search" in INLINE_QUERIES and "memories:list" not in INLINE_QUERIES
+    assert await backend.query("recall:search", SPACE) == {"memories": [], "facts": []}
+    await backend.query("memories:list", {"memorySpaceId": "s1"})  # not bounded: a worker thread
+    assert threads[0] == threading.get_ident() != threads[1]
+    await backend.aclose()
+
+
+async def test_a_bounded_read_waits_for_a_call_that_holds_the_connection(tmp_path):
+    backend = EmbeddedBackend(tmp_path / "i.db")
+    threads: list[int] = []
+    release, entered = threading.Event(), threading.Event()
+    recording(backend, "memories:list", threads, hold=release, entered=entered)
+    recording(backend, "recall:search", threads)
+    order: list[str] = []
+
+    async def slow_list() -> None:
+        await backend.query("memories:list", {"memorySpaceId": "s1"})
+        order.append("list")
+
+    async def search() -> None:
+        await backend.query("recall:search", SPACE)
+        order.append("search")
+
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(slow_list)
+        assert await anyio.to_thread.run_sync(entered.wait, 10)  # the list holds the connection on a worker
+        tg.start_soon(search)
+        await anyio.wait_all_tasks_blocked()
+        assert order == [] and len(threads) == 1  # the search did not run beside the list
+        release.set()
+    assert order == ["list", "search"]
+    assert threads[1] != threading.get_ident()  # it queued for the worker instead
+    await backend.aclose()
