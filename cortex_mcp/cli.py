@@ -541,6 +541,7 @@ def _store_config(ctx: click.Context, given: dict[str, Any]) -> Config:
         convex_url=root["convex_url"],
         convex_deploy_key=_env("CONVEX_DEPLOY_KEY"),
         timeout=root["timeout"],
+        memory_space=root["memory_space"] or "default",
     )
 
 
@@ -571,10 +572,23 @@ def export_command(ctx: click.Context, output: str, spaces: tuple[str, ...], use
     ctx.exit(run_export(_store_config(ctx, given), Path(output), filters))
 
 
-@cli.command("import", short_help="import an export file into the store")
+@cli.command("import", short_help="import an export, a memory.jsonl or Markdown/text files")
 @db_option
-@click.argument("file", type=click.Path(exists=True, dir_okay=False))
-@click.option("--space", metavar="ID", help="put every record into this memory space")
+@click.argument("file", type=click.Path(exists=True))
+@click.option(
+    "--from",
+    "kind",
+    type=click.Choice(["auto", "export", "memory-jsonl", "text"]),
+    default="auto",
+    show_default=True,
+    help="what FILE is: a cortex-mcp export, the reference memory server's memory.jsonl, or Markdown/text "
+    "(a file or a folder); auto tells them apart",
+)
+@click.option("--space", metavar="ID", help="memory space to import into (an export: move every record there; "
+              "other sources: default --memory-space)")  # fmt: skip
+@click.option("--user", metavar="ID", help="memory.jsonl and text: the user the imported memories belong to")
+@click.option("--split", type=click.Choice(["paragraph", "file"]), help="text: one memory per paragraph "
+              "(default) or per file")  # fmt: skip
 @click.option("--dry-run", is_flag=True, help="check the file and report what would change; write nothing")
 @click.option(
     "--on-conflict",
@@ -584,17 +598,24 @@ def export_command(ctx: click.Context, output: str, spaces: tuple[str, ...], use
     help="a stored record with the same id but other content: keep it, overwrite it, or stop (nothing written)",
 )
 @click.pass_context
-def import_command(ctx: click.Context, file: str, space: str | None, dry_run: bool, on_conflict: str,
-                   **_: Any) -> None:
-    """Import FILE (a `cortex-mcp export`). Every line is checked first: a bad one is named and
+def import_command(ctx: click.Context, file: str, kind: str, space: str | None, user: str | None,
+                   split: str | None, dry_run: bool, on_conflict: str, **_: Any) -> None:
+    """Import FILE: a `cortex-mcp export`, the reference memory server's memory.jsonl (entities and
+    observations become memories and facts about the entity, relations facts with objects, tagged
+    with the entity type), or Markdown/text. Every line is checked first: a bad one is named and
     nothing is written. Records already stored (same ids, same content) are skipped, so importing
     twice changes nothing. On --db the import is one transaction.
     """
     from cortex_mcp.data.commands import run_import
 
-    given = before(ctx, "db", "backend", "convex_url", "timeout")
-    options = {"space": space, "dry_run": dry_run, "on_conflict": on_conflict}
-    ctx.exit(run_import(_store_config(ctx, given), Path(file), options))
+    given = before(ctx, "db", "backend", "convex_url", "timeout", "memory_space")
+    options = {"kind": kind, "space": space, "user": user, "split": split, "dry_run": dry_run,
+               "on_conflict": on_conflict}
+    try:
+        code = run_import(_store_config(ctx, given), Path(file), options)
+    except ValueError as exc:
+        raise click.UsageError(str(exc), ctx) from exc
+    ctx.exit(code)
 
 
 @cli.command("backup", short_help="copy the database file safely, even while servers write")

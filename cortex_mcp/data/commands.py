@@ -14,8 +14,9 @@ from cortex_mcp.backends.base import Backend
 from cortex_mcp.config import Config
 from cortex_mcp.data.export import ExportFilter, export_file
 from cortex_mcp.data.format import FormatError
-from cortex_mcp.data.importer import ImportFailed, ImportReport, import_file
+from cortex_mcp.data.importer import ImportFailed, ImportReport, import_file, import_source
 from cortex_mcp.data.progress import Progress
+from cortex_mcp.data.sources import Target, detect
 from cortex_mcp.errors import CortexError, FunctionNotFoundError
 
 T = TypeVar("T")
@@ -59,12 +60,28 @@ def run_export(config: Config, output: Path, filters: ExportFilter, stream: Text
 
 def run_import(config: Config, source: Path, options: dict[str, Any], stream: TextIO | None = None,
                out: TextIO | None = None) -> int:
-    """`cortex-mcp import FILE`: 0 when imported (or planned, with dry_run), 1 otherwise."""
+    """`cortex-mcp import FILE`: 0 when imported (or planned, with dry_run), 1 when refused or
+    failed; ValueError for options that do not apply to FILE's kind.
+
+    `options`: kind (auto / export / memory-jsonl / text), space, user, split, dry_run, on_conflict."""
     stream, out = stream or sys.stderr, out or sys.stdout
+    kind = options["kind"] if options.get("kind", "auto") != "auto" else detect(source)
+    if kind == "export" and (options.get("user") or options.get("split")):
+        raise ValueError("--user and --split apply to memory.jsonl and text imports, not to an export file")
+    if source.is_dir() and kind != "text":
+        raise ValueError(f"{source} is a folder: only text imports read folders")
     progress = Progress(stream, "would import" if options.get("dry_run") else "imported")
-    report: ImportReport | None = None
+    common = {"on_conflict": options.get("on_conflict", "skip"), "dry_run": bool(options.get("dry_run")),
+              "progress": progress}
+
+    async def work(backend: Backend) -> ImportReport:
+        if kind == "export":
+            return await import_file(backend, source, space=options.get("space"), **common)
+        target = Target(space=options.get("space") or config.memory_space, user=options.get("user"))
+        return await import_source(backend, source, kind, target, split=options.get("split") or "paragraph", **common)
+
     try:
-        report = _run(config, lambda backend: import_file(backend, source, progress=progress, **options))
+        report = _run(config, work)
     except FormatError as exc:
         stream.write(f"import refused, nothing written: {source}: {exc}\n")
         return 1
@@ -77,5 +94,6 @@ def run_import(config: Config, source: Path, options: dict[str, Any], stream: Te
         return 1
     finally:
         progress.close()
-    out.write(report.render() + "\n")
+    origin = "" if kind == "export" else f" ({kind} into memory space {options.get('space') or config.memory_space!r})"
+    out.write(report.render().replace(":", f"{origin}:", 1) + "\n")
     return 0

@@ -25,6 +25,7 @@ from cortex_mcp.api.bulk import BATCH_SIZE, DEFAULT_BATCH_SIZE
 from cortex_mcp.backends.base import AtomicPlans, Backend, Call, Plan, run_plan
 from cortex_mcp.contract.enums import EXPORT_LAYERS
 from cortex_mcp.data.format import Entry, ExportFile, FormatError, check_entry
+from cortex_mcp.data.sources import Target, memory_jsonl, text_files
 from cortex_mcp.errors import ArgumentValidationError
 
 Progress = Callable[[str, int], None]
@@ -178,3 +179,19 @@ async def import_file(backend: Backend, path: str | Path, *, space: str | None =
 
     return await write_entries(backend, entries, on_conflict=on_conflict, dry_run=dry_run, progress=progress,
                                batch_size=batch_size, report=report)
+
+
+async def import_source(backend: Backend, path: str | Path, kind: str, target: Target, *, split: str = "paragraph",
+                        on_conflict: str = "skip", dry_run: bool = False, progress: Progress | None = None,
+                        batch_size: int | None = None) -> ImportReport:
+    """Import another memory server's file (sources.py: `memory-jsonl`, or `text` files) into
+    `target.space`."""
+    path = Path(path)
+    if kind == "memory-jsonl":
+        entries: Callable[[], Iterable[Entry]] = lambda: memory_jsonl(path, target)  # noqa: E731
+    elif kind == "text":
+        entries = lambda: text_files(path, target, split)  # noqa: E731
+    else:
+        raise ValueError(f"unknown source kind {kind!r}")
+    return await write_entries(backend, entries, on_conflict=on_conflict, dry_run=dry_run, progress=progress,
+                               batch_size=batch_size)

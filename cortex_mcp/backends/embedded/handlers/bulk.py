@@ -17,8 +17,12 @@ from cortex_mcp.ids import table_of_id
 # A filtered export page reads at most this many documents per requested one, so a filter that
 # matches little still answers within a bounded read (with an empty page and a cursor).
 SCAN_FACTOR = 10
-# Fields that change by being read, not by being edited: a difference there is not a conflict.
-VOLATILE = {"memories": ("accessCount", "lastAccessed"), "agents": ("lastActive",)}
+# Fields that say when or how often, not what: a record equal in everything else is the same
+# record (one read since, or a source file imported again at another time), not a conflict.
+NOT_CONTENT = (
+    "createdAt", "updatedAt", "sourceTimestamp", "registeredAt", "timestamp", "accessCount", "lastAccessed",
+    "lastActive", "lastActiveAt",
+)  # fmt: skip
 A2A = "agent-agent"
 
 
@@ -130,7 +134,7 @@ class Outcome:
 
     def existing(self, old: dict, new: dict, where: str) -> bool:
         """Count a record that is already stored; True when `new` should replace `old`."""
-        if _same(self.layer, old, new):
+        if _same(old, new):
             self.skipped += 1
             return False
         if self.policy == "fail":
@@ -149,13 +153,12 @@ class Outcome:
         return {"stored": self.stored, "skipped": self.skipped, "replaced": self.replaced, "conflicts": self.conflicts}
 
 
-def _same(layer: str, old: dict, new: dict) -> bool:
-    """Equal as records: volatile fields aside, and vectors aside when the new one has none."""
+def _same(old: dict, new: dict) -> bool:
+    """Equal as records: times and access counts aside, and vectors aside when the new one has none."""
     old = public(old, embeddings="embedding" in new)
-    for key in VOLATILE.get(layer, ()):
-        old.pop(key, None)
-        new = {k: x for k, x in new.items() if k != key}
-    return old == new
+    return {k: x for k, x in old.items() if k not in NOT_CONTENT} == {
+        k: x for k, x in new.items() if k not in NOT_CONTENT
+    }
 
 
 def _find(tx: Tx, layer: str, doc: dict) -> dict | None:
