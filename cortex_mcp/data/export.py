@@ -9,6 +9,8 @@ snapshot of one instant (`cortex-mcp backup` is).
 
 from __future__ import annotations
 
+import base64
+import json
 import os
 import time
 from collections.abc import Callable, Sequence
@@ -20,6 +22,7 @@ from cortex_mcp.backends.base import Backend, call, compact
 from cortex_mcp.contract.bulk import MAX_PAGE
 from cortex_mcp.contract.enums import EXPORT_LAYERS
 from cortex_mcp.data.format import encode_line, header
+from cortex_mcp.errors import CortexError
 
 Progress = Callable[[str, int], None]  # (layer, records written)
 
@@ -80,3 +83,53 @@ async def export_file(backend: Backend, path: str | Path, filters: ExportFilter,
     finally:
         partial.unlink(missing_ok=True)
     return counts
+
+
+# -- one bounded page (the `export_memories` tool) --------------------------------------------------
+
+PIECE = 10  # documents asked for at a time: a page stops within this many records of its byte budget
+
+
+@dataclass
+class Page:
+    records: list[dict]  # {"layer", "record"}, as lines of an export file
+    cursor: str | None  # None: the export is complete
+
+
+def _encode_cursor(layer: int, inner: str | None) -> str:
+    return base64.urlsafe_b64encode(json.dumps([layer, inner]).encode()).decode()
+
+
+def _decode_cursor(cursor: str, layers: int) -> tuple[int, str | None]:
+    try:
+        layer, inner = json.loads(base64.urlsafe_b64decode(cursor.encode()))
+        if isinstance(layer, int) and 0 <= layer < layers and (inner is None or isinstance(inner, str)):
+            return layer, inner
+    except (ValueError, TypeError):
+        pass
+    raise CortexError("cursor is not one this export gave", code="INVALID_CURSOR", field="cursor",
+                      hint="Pass next_cursor from the previous page unchanged, or omit it to start over.")
+
+
+async def export_page(backend: Backend, *, space: str | None, layers: Sequence[str], cursor: str | None,
+                      limit: int, max_bytes: int) -> Page:
+    """Up to `limit` records (and about `max_bytes` of them) of `layers` in one memory space (all
+    spaces when None), continuing after `cursor`."""
+    index, inner = _decode_cursor(cursor, len(layers)) if cursor else (0, None)
+    records: list[dict] = []
+    size = 0
+    while index < len(layers):
+        while len(records) < limit and size < max_bytes:
+            piece = min(PIECE, limit - len(records))
+            args = compact(layer=layers[index], memorySpaceId=space, cursor=inner, limit=piece)
+            reply = await call(backend, "bulk:exportPage", args)
+            for record in reply["page"]:
+                records.append({"layer": layers[index], "record": record})
+                size += len(encode_line(record))
+            if reply["isDone"]:
+                break
+            inner = reply["cursor"]
+        else:
+            return Page(records, _encode_cursor(index, inner))
+        index, inner = index + 1, None
+    return Page(records, None)

@@ -29,7 +29,7 @@ class FormatError(ValueError):
     """A file this build cannot import: names the line and, where there is one, the field."""
 
     def __init__(self, line: int, message: str, field: str | None = None):
-        self.line, self.field = line, field
+        self.line, self.field, self.detail = line, field, message
         super().__init__(f"line {line}: {f'{field}: ' if field else ''}{message}")
 
 

@@ -74,11 +74,12 @@ class ImportFailed(Exception):
 
     def __init__(self, cause: Exception, report: ImportReport):
         self.cause, self.report = cause, report
-        left = (
-            "nothing was written (one transaction)"
-            if report.atomic or report.dry_run
-            else f"{report.batches} batch(es) were written before it; running the import again is safe"
-        )
+        if report.atomic:
+            left = "nothing was written (one transaction)"
+        elif report.dry_run or report.batches == 0:
+            left = "nothing was written"
+        else:
+            left = f"{report.batches} batch(es) were written before it; running the import again is safe"
         super().__init__(f"{getattr(cause, 'message', cause)}: {left}")
 
 

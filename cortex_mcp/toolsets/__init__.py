@@ -53,6 +53,7 @@ CURATED = [
         "user profiles, bulk update/delete, export, GDPR cascade delete, and every users:*/gdpr:* function",
         _curated("users"),
     ),
+    Toolset("data", "export_memories (paged, in the export format) and import_memories", _curated("data")),
 ]
 
 

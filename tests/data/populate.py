@@ -1,9 +1,12 @@
-"""A store with a record in every layer of an export (shared by the data tests)."""
+"""Shared by the data tests: a store with a record in every layer, and a second empty store."""
 
 from __future__ import annotations
 
+from contextlib import asynccontextmanager
+
 from cortex_mcp.api.facts import revise
 from cortex_mcp.backends.base import Backend, call
+from cortex_mcp.backends.embedded import EmbeddedBackend
 
 
 async def populate(backend: Backend, space: str = "home", user: str = "alex") -> None:
@@ -41,3 +44,25 @@ async def populate(backend: Backend, space: str = "home", user: str = "alex") ->
     await call(backend, "sessions:create", {"sessionId": "s-1", "userId": user, "startedAt": 1_700_000_000_000,
                                             "memorySpaceId": space})
     await call(backend, "a2a:send", {"from": "helper", "to": "planner", "message": "Alex moved to Porto"})
+
+
+@asynccontextmanager
+async def empty_like(backend, tmp_path, name="other"):
+    """A second, empty store of the same kind as `backend` (embedded, or Convex over the wire)."""
+    if backend.name == "embedded":
+        other = EmbeddedBackend(tmp_path / f"{name}.db")
+        try:
+            yield other
+        finally:
+            await other.aclose()
+        return
+    from cortex_mcp.backends.convex import ConvexBackend
+    from cortex_mcp.backends.embedded.wire import WireServer
+
+    server = WireServer(tmp_path / f"{name}.db").start()
+    other = ConvexBackend(server.url, deploy_key=server.key, timeout=10.0)
+    try:
+        yield other
+    finally:
+        await other.aclose()
+        server.close()

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import io
 import json
-from contextlib import asynccontextmanager
 
 import pytest
 
@@ -14,31 +13,9 @@ from cortex_mcp.backends.embedded import EmbeddedBackend
 from cortex_mcp.data.export import ExportFilter, export_file, export_records
 from cortex_mcp.data.format import FormatError, parse_time
 from cortex_mcp.data.importer import ImportFailed, import_file
-from tests.data.populate import populate
+from tests.data.populate import empty_like, populate
 
 pytestmark = pytest.mark.anyio
-
-
-@asynccontextmanager
-async def empty_like(backend, tmp_path, name="other"):
-    """A second, empty store of the same kind as `backend` (embedded, or Convex over the wire)."""
-    if backend.name == "embedded":
-        other = EmbeddedBackend(tmp_path / f"{name}.db")
-        try:
-            yield other
-        finally:
-            await other.aclose()
-        return
-    from cortex_mcp.backends.convex import ConvexBackend
-    from cortex_mcp.backends.embedded.wire import WireServer
-
-    server = WireServer(tmp_path / f"{name}.db").start()
-    other = ConvexBackend(server.url, deploy_key=server.key, timeout=10.0)
-    try:
-        yield other
-    finally:
-        await other.aclose()
-        server.close()
 
 
 def body(path) -> list[str]:

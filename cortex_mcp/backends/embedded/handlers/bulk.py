@@ -172,6 +172,10 @@ def _find(tx: Tx, layer: str, doc: dict) -> dict | None:
     return query.first()
 
 
+def space_of(doc: dict) -> Any:
+    return doc.get("memorySpaceId")
+
+
 def check_document(layer: str, doc: Any, where: str) -> None:
     """A record of `layer` as an export carries it, checked against the contract: a memory against
     `bulk:storeMemories`' record, any other against its table. Raises ArgumentValidationError."""
@@ -205,6 +209,8 @@ def import_documents(tx: Tx, args: dict) -> Any:
             outcome.skipped += 1
             continue
         seen.add(key)
+        if old is not None and old.get("memorySpaceId", space_of(doc)) != space_of(doc):
+            raise plain_error(f"{where}: {layer} record {key} already belongs to another memory space")
         if old is None:
             outcome.stored += 1
             if not dry:
