@@ -117,12 +117,11 @@ class RecallItem(BaseModel):
 
 
 class RecallResult(BaseModel):
-    text_omit: ClassVar = ("query_time_ms", "total_results")
-    paging: ClassVar = Paging("items", "total_results", "call recall with a higher limit or other words")
+    text_omit: ClassVar = ("query_time_ms", "candidates")
+    paging: ClassVar = Paging("items", "candidates", "call recall with a higher limit or other words")
     items: list[RecallItem]
-    total_results: int = Field(
-        description="Candidates ranked before the limit (at most `limit` memories plus `limit` facts; not a count of "
-        "every match)"
+    candidates: int = Field(
+        description="Memories and facts ranked before the limit (each search stops at `limit`): more may match"
     )
     query_time_ms: float
 
@@ -261,7 +260,7 @@ def register(reg: Registrar) -> None:
                     score=item["score"],
                     importance=record.get("importance"),
                     confidence=record.get("confidence"),
-                    tags=record.get("tags"),
+                    tags=record.get("tags") or None,  # no tags: left out, like every empty field
                     user_id=record.get("userId"),
                     message_role=record.get("messageRole"),
                     created_at=int(record["createdAt"]) if "createdAt" in record else None,
@@ -271,7 +270,8 @@ def register(reg: Registrar) -> None:
                     source_messages=_clip_messages(item.get("source_messages")),
                 )
             )
-        return RecallResult(items=items, total_results=result["total_results"], query_time_ms=result["query_time_ms"])
+        # upstream's `total_results` counts the candidates ranked, not every match: named for what it is
+        return RecallResult(items=items, candidates=result["total_results"], query_time_ms=result["query_time_ms"])
 
     async def forget(
         memory_id: Annotated[str, Field(min_length=1, description="Memory id (mem-...) or fact id (fact-...)")],

@@ -736,3 +736,25 @@ async def test_find_by_structure(backend):
     with pytest.raises(ArgumentValidationError) as err:
         await q(includeSuperseded=True)
     assert err.value.field == "includeSuperseded"
+
+
+async def test_search_sorted_by_a_field_reads_only_the_page(tmp_path, monkeypatch):
+    from cortex_mcp.backends.embedded import EmbeddedBackend
+    from cortex_mcp.backends.embedded import store as store_module
+
+    backend = EmbeddedBackend(tmp_path / "f.db")
+    for i in range(40):  # confidences with many ties; relevance differs by how often "tea" occurs
+        await store(backend, fact=f"tea {'tea ' * (i % 3)}note {i}", confidence=10 * (i % 4))
+    await store(backend, fact="coffee only", confidence=99)
+    everything = await call(backend, "facts:search", {"memorySpaceId": "s1", "query": "tea", "limit": 1000})
+    decoded = []
+    original = store_module._decode
+    monkeypatch.setattr(store_module, "_decode", lambda row, table: decoded.append(1) or original(row, table))
+    for order in ("desc", "asc"):
+        stable = sorted(everything, key=lambda f: f["confidence"], reverse=order == "desc")  # JS: a stable sort
+        decoded.clear()
+        page = await call(backend, "facts:search", {"memorySpaceId": "s1", "query": "tea", "sortBy": "confidence",
+                                                    "sortOrder": order, "offset": 3, "limit": 5})
+        assert [f["factId"] for f in page] == [f["factId"] for f in stable[3:8]]
+        assert len(decoded) == 8  # offset + limit documents decoded, not all 40 matches
+    await backend.aclose()

@@ -75,7 +75,11 @@ async def test_recall_bounds_filters_and_validates(client):
     for i in range(15):
         await ok(client, "remember", {"content": f"note {i} about kubernetes", "importance": i * 5})
     found = await ok(client, "recall", {"query": "kubernetes", "limit": 5})
-    assert len(found["items"]) == 5 and found["total_results"] >= 5
+    assert len(found["items"]) == 5 and found["candidates"] >= 5 and "total_results" not in found
+    assert all("tags" not in item for item in found["items"])  # empty fields are left out of the result
+    await ok(client, "remember", {"content": "tagged kubernetes note", "tags": ["infra"]})
+    tagged = await ok(client, "recall", {"query": "tagged kubernetes"})
+    assert tagged["items"][0]["tags"] == ["infra"]
     assert [i["score"] for i in found["items"]] == sorted((i["score"] for i in found["items"]), reverse=True)
     important = await ok(client, "recall", {"query": "kubernetes", "min_importance": 60})
     assert important["items"] and all(i["importance"] >= 60 for i in important["items"])

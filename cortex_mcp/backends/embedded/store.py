@@ -364,9 +364,17 @@ class Tx:
         return list(self.search_iter(table, index, text, filters, limit))
 
     def search_iter(
-        self, table: str, index: str, text: str, filters: dict[str, Any] | None = None, limit: int = 1024
+        self,
+        table: str,
+        index: str,
+        text: str,
+        filters: dict[str, Any] | None = None,
+        limit: int = 1024,
+        sort: tuple[str, bool] | None = None,
     ) -> Iterator[dict]:
-        """`search`, read lazily: a caller that stops early decodes no further documents."""
+        """`search`, read lazily: a caller that stops early decodes no further documents. `sort`
+        (field, descending) orders the matches by a field first, best match first among equals (what
+        a stable sort of the ranked matches gives), sorted by SQLite: no document is decoded to sort."""
         terms = search_terms(text)
         if not terms:
             return
@@ -378,10 +386,13 @@ class Tx:
                 raise ValueError(f"{name} is not a filter field of {table}.{index}")
             where.append(f't."{_column(name)}" IS ?')
             params.append(_sql_value(value))
+        by_field = ""
+        if sort is not None:
+            by_field = f"json_extract(t.doc, '{fulltext.json_path(sort[0])}') {'DESC' if sort[1] else 'ASC'}, "
         sql = (
             f'SELECT {_select(TABLES[table], "t.")} FROM "{table}__search_{index}" s '
             f'JOIN "{table}" t ON t.rowid = s.rowid WHERE {" AND ".join(where)} '
-            f'ORDER BY bm25("{table}__search_{index}"), t._creationTime DESC LIMIT {_sql_limit(limit)}'
+            f'ORDER BY {by_field}bm25("{table}__search_{index}"), t._creationTime DESC LIMIT {_sql_limit(limit)}'
         )
         cursor = self.conn.execute(sql, params)
         while rows := cursor.fetchmany(64):

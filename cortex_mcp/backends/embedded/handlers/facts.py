@@ -325,12 +325,14 @@ def count(tx: Tx, args: dict) -> Any:
 @handler("facts:search")
 def search(tx: Tx, args: dict) -> Any:
     space = {"memorySpaceId": args["memorySpaceId"]}
-    hits = tx.search_iter("facts", "by_content", args["query"], space, SEARCH_HIT_CAP)
+    sort_by = args.get("sortBy")
+    # Matches arrive in the result's order (by sortBy, best match first among equals; else best
+    # match first), so a page stops reading documents once it is full.
+    sort = (sort_by, args.get("sortOrder") != "asc") if sort_by in SORT_FIELDS else None
+    hits = tx.search_iter("facts", "by_content", args["query"], space, SEARCH_HIT_CAP, sort=sort)
     start = args.get("offset") if truthy(args.get("offset")) else 0
     limit = args.get("limit")
-    if args.get("sortBy") not in SORT_FIELDS and isinstance(start, int | float) and isinstance(limit, int | float) \
-            and _whole(start) and _whole(limit):
-        # Best match first is the result's order: stop reading once the page is full.
+    if isinstance(start, int | float) and isinstance(limit, int | float) and _whole(start) and _whole(limit):
         page = list(islice((f for f in hits if _passes(f, args)), int(start) + int(limit)))
         return page[int(start):]
     return _sort_and_page(_filtered(hits, args), args)
