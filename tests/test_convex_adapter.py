@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from cortex_mcp.backends.base import call
-from cortex_mcp.backends.convex import ConvexBackend
+from cortex_mcp.backends.convex import ConvexBackend, _OneSendStream
 from cortex_mcp.backends.embedded.wire import WireServer
 from cortex_mcp.errors import (
     ArgumentValidationError,
@@ -405,3 +405,42 @@ async def test_a_thrown_type_error_keeps_its_name():
         assert err.value.js_name == "TypeError" and not err.value.has_data
     finally:
         await b.aclose()
+
+
+class _RecordingStream:
+    def __init__(self):
+        self.sent: list[bytes] = []
+
+    async def write(self, buffer, timeout=None):
+        self.sent.append(buffer)
+
+    async def read(self, max_bytes, timeout=None):
+        return b"reply"
+
+    async def aclose(self):
+        pass
+
+    def get_extra_info(self, info):
+        return None
+
+
+async def test_a_request_leaves_in_one_send():
+    raw = _RecordingStream()
+    stream = _OneSendStream(raw)
+    await stream.write(b"POST /api/query HTTP/1.1\r\n\r\n")
+    await stream.write(b'{"path": "x"}')
+    assert raw.sent == []  # held until the reply is read
+    assert await stream.read(100) == b"reply"
+    assert raw.sent == [b'POST /api/query HTTP/1.1\r\n\r\n{"path": "x"}']
+    assert await stream.read(100) == b"reply" and len(raw.sent) == 1  # nothing more to send
+
+
+async def test_the_default_transport_talks_to_a_real_server(tmp_path):
+    server = WireServer(tmp_path / "w.db").start()
+    backend = ConvexBackend(server.url, deploy_key=server.key)
+    try:
+        for _ in range(3):  # one kept-alive connection, request after request
+            assert await backend.query("memorySpaces:get", {"memorySpaceId": "none"}) is None
+    finally:
+        await backend.aclose()
+        server.close()

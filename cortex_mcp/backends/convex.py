@@ -31,6 +31,7 @@ import time
 from typing import Any
 
 import anyio
+import httpcore
 import httpx
 
 from cortex_mcp.backends.base import KindDispatch, check_call
@@ -127,6 +128,75 @@ def _ssl_context() -> Any:
 
 
 
+class _OneSendStream(httpcore.AsyncNetworkStream):
+    """A connection whose writes are held until the next read, so a request's head and body leave in
+    one send: one packet and one wake-up of the server instead of two (httpcore writes them apart;
+    on loopback each send costs ~0.2 ms of CPU). A request is always written whole before its
+    reply is read, so nothing waits in the buffer."""
+
+    def __init__(self, stream: httpcore.AsyncNetworkStream):
+        self._stream = stream
+        self._pending: list[bytes] = []
+        self._timeout: float | None = None
+
+    async def _flush(self) -> None:
+        if self._pending:
+            data = b"".join(self._pending)
+            self._pending.clear()
+            await self._stream.write(data, self._timeout)
+
+    async def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        self._pending.append(buffer)
+        self._timeout = timeout
+
+    async def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        await self._flush()
+        return await self._stream.read(max_bytes, timeout)
+
+    async def aclose(self) -> None:
+        self._pending.clear()
+        await self._stream.aclose()
+
+    async def start_tls(self, ssl_context: Any, server_hostname: str | None = None,
+                        timeout: float | None = None) -> httpcore.AsyncNetworkStream:
+        await self._flush()
+        return _OneSendStream(await self._stream.start_tls(ssl_context, server_hostname, timeout))
+
+    def get_extra_info(self, info: str) -> Any:
+        return self._stream.get_extra_info(info)
+
+
+class _OneSendBackend(httpcore.AsyncNetworkBackend):
+    def __init__(self) -> None:
+        self._backend = httpcore.AnyIOBackend()
+
+    async def connect_tcp(self, host: str, port: int, timeout: float | None = None,
+                          local_address: str | None = None, socket_options: Any = None) -> httpcore.AsyncNetworkStream:
+        return _OneSendStream(await self._backend.connect_tcp(host, port, timeout, local_address, socket_options))
+
+    async def connect_unix_socket(self, path: str, timeout: float | None = None,
+                                  socket_options: Any = None) -> httpcore.AsyncNetworkStream:
+        return _OneSendStream(await self._backend.connect_unix_socket(path, timeout, socket_options))
+
+    async def sleep(self, seconds: float) -> None:
+        await self._backend.sleep(seconds)
+
+
+def _transport() -> httpx.AsyncHTTPTransport:
+    """httpx's transport (keep-alive pool, HTTP/1.1) whose connections send each request at once."""
+    transport = httpx.AsyncHTTPTransport(verify=_ssl_context())
+    if isinstance(getattr(transport, "_pool", None), httpcore.AsyncConnectionPool):  # httpx's own pool, no proxy
+        limits = httpx.Limits(max_connections=100, max_keepalive_connections=20, keepalive_expiry=5.0)  # as httpx's
+        transport._pool = httpcore.AsyncConnectionPool(
+            ssl_context=_ssl_context(),
+            max_connections=limits.max_connections,
+            max_keepalive_connections=limits.max_keepalive_connections,
+            keepalive_expiry=limits.keepalive_expiry,
+            network_backend=_OneSendBackend(),
+        )
+    return transport
+
+
 class ConvexBackend(KindDispatch):
     """A Convex deployment running the Cortex functions, over its HTTP API."""
 
@@ -156,7 +226,7 @@ class ConvexBackend(KindDispatch):
             base_url=self.url,
             headers=headers,
             timeout=httpx.Timeout(self.timeout),
-            transport=transport,
+            transport=transport or _transport(),
             verify=_ssl_context(),
             follow_redirects=False,
         )

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import sqlite3
 
+import anyio
 import pytest
 
 from cortex_mcp.api import memory
@@ -12,6 +13,7 @@ from cortex_mcp.api.recall import ranking
 from cortex_mcp.backends.base import call
 from cortex_mcp.backends.embedded import EmbeddedBackend, fulltext
 from cortex_mcp.backends.embedded.schema import TABLES
+from cortex_mcp.errors import BackendUnavailableError, FunctionNotFoundError
 
 pytestmark = pytest.mark.anyio
 
@@ -275,6 +277,38 @@ async def test_recall_without_the_extension_uses_the_contract_searches(tmp_path,
     monkeypatch.delitem(backend.handlers, "recall:search")
     result = await memory.recall(backend, memory_space_id="s1", query="cat Miso", include_facts=False)
     assert [item["importance"] for item in result["items"]] == [100, 10]
+
+
+class _TwoSearches:
+    """A deployment without `recall:search` whose searches each wait until the other has started:
+    recall finishes only if it sends both at once."""
+
+    name = "slow"
+
+    def __init__(self, fail: str | None = None):
+        self.started: dict[str, anyio.Event] = {"memories:search": anyio.Event(), "facts:search": anyio.Event()}
+        self.fail = fail
+
+    async def query(self, path, args):
+        if path == "recall:search":
+            raise FunctionNotFoundError(path)
+        self.started[path].set()
+        other = next(p for p in self.started if p != path)
+        with anyio.fail_after(5):
+            await self.started[other].wait()
+        if path == self.fail:
+            raise BackendUnavailableError("cannot reach the deployment")
+        return [{"memoryId": "m1", "content": "tea", "importance": 50}] if path == "memories:search" else []
+
+    async def aclose(self):
+        pass
+
+
+async def test_without_the_extension_both_searches_go_at_once():
+    result = await memory.recall(_TwoSearches(), memory_space_id="s1", query="tea")
+    assert [item["id"] for item in result["items"]] == ["m1"]
+    with pytest.raises(BackendUnavailableError):  # an outage of either is raised, not "nothing found"
+        await memory.recall(_TwoSearches(fail="facts:search"), memory_space_id="s1", query="tea")
 
 
 

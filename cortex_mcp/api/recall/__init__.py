@@ -12,6 +12,8 @@ from __future__ import annotations
 import logging
 import time
 
+import anyio
+
 from cortex_mcp.api import checks
 from cortex_mcp.api.recall.query import STOP_WORDS, keyword_query
 from cortex_mcp.api.recall.ranking import fuse, position_relevance, rank
@@ -82,11 +84,15 @@ async def recall(
     }
 
 
+_MEMORY_SEARCH_KEYS = ("memorySpaceId", "query", "userId", "tags", "minImportance", "limit")
+_FACT_SEARCH_KEYS = ("memorySpaceId", "query", "minConfidence", "userId", "validAt", "limit")
+
+
 async def _search(backend: Backend, args: dict) -> tuple[list[dict], list[dict]]:
     """(memories, facts), each record with its `_score` relevance."""
     try:
-        found = await call(backend, "recall:search", args)
-        return found["memories"], found["facts"]
+        both = await call(backend, "recall:search", args)
+        return both["memories"], both["facts"]
     except FunctionNotFoundError:
         pass  # an upstream deployment: the contract's searches below
     except BackendUnavailableError:
@@ -94,14 +100,23 @@ async def _search(backend: Backend, args: dict) -> tuple[list[dict], list[dict]]
     except CortexError as exc:
         log.warning("recall: search failed: %s", exc)
         return [], []
-    memories = facts = []
-    if args["includeMemories"]:
-        keys = ("memorySpaceId", "query", "userId", "tags", "minImportance", "limit")
-        memories = await _scored_by_position(backend, "memories:search", {k: args[k] for k in keys if k in args})
-    if args["includeFacts"]:
-        keys = ("memorySpaceId", "query", "minConfidence", "userId", "validAt", "limit")
-        facts = await _scored_by_position(backend, "facts:search", {k: args[k] for k in keys if k in args})
-    return memories, facts
+    found: dict[str, list[dict]] = {"memories:search": [], "facts:search": []}
+    outages: list[BackendUnavailableError] = []
+
+    async def search(path: str, keys: tuple[str, ...]) -> None:
+        try:
+            found[path] = await _scored_by_position(backend, path, {k: args[k] for k in keys if k in args})
+        except BackendUnavailableError as exc:
+            outages.append(exc)
+
+    async with anyio.create_task_group() as tg:  # independent: over HTTP both round trips at once
+        if args["includeMemories"]:
+            tg.start_soon(search, "memories:search", _MEMORY_SEARCH_KEYS)
+        if args["includeFacts"]:
+            tg.start_soon(search, "facts:search", _FACT_SEARCH_KEYS)
+    if outages:
+        raise outages[0]  # an outage is not "nothing remembered"
+    return found["memories:search"], found["facts:search"]
 
 
 async def _scored_by_position(backend: Backend, path: str, args: dict) -> list[dict]:
