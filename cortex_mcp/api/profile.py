@@ -3,6 +3,7 @@ memories, open contexts and unread agent messages, each bounded, from a handful 
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from cortex_mcp.api import a2a
@@ -32,7 +33,9 @@ async def profile(
     """Everything bounded by `limit` per section (facts: per slot, newest first)."""
     require_text(memory_space_id, "memory_space_id")
     who = {"userId": user_id} if user_id else {}
-    facts = await call(backend, "facts:list", {"memorySpaceId": memory_space_id, **who, "limit": FACTS_READ})
+    # validAt: a forgotten (retracted) fact keeps its row, with validUntil, but is no longer believed.
+    facts = await call(backend, "facts:list", {"memorySpaceId": memory_space_id, **who, "limit": FACTS_READ,
+                                               "validAt": int(time.time() * 1000)})
     slots: dict[str, list[dict]] = {}
     for fact in sorted(facts, key=lambda f: f.get("createdAt", 0), reverse=True):
         slots.setdefault(slot_of(fact), []).append(fact)

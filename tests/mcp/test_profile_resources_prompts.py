@@ -114,3 +114,13 @@ async def test_subscribers_of_recent_hear_when_memories_change(backend, tmp_path
                 event = await events.__anext__()
         assert type(event).__name__ == "ResourceUpdated" and event.uri == "cortex://recent"
         assert "oat milk" in (await c.read_resource("cortex://recent")).contents[0].text
+
+
+async def test_get_profile_leaves_out_a_forgotten_fact(backend, tmp_path):
+    async with Client(build_server(make_config(tmp_path), backend=backend)) as c:
+        stored = await ok(c, "store_fact", {"fact": "Alex lives in Oslo", "subject": "Alex", "predicate": "lives in"})
+        before = await ok(c, "get_profile", {})
+        assert [f["fact"] for s in before["facts"] for f in s["facts"]] == ["Alex lives in Oslo"]
+        await ok(c, "forget", {"memory_id": stored["fact"]["fact_id"]})
+        after = await ok(c, "get_profile", {})
+    assert after["facts"] == []

@@ -9,6 +9,7 @@ from typing import Any
 import httpx
 import pytest
 
+from cortex_mcp.api import facts, memory
 from cortex_mcp.auth import PermissionDenied, Scope
 from cortex_mcp.backends.base import call
 from cortex_mcp.rebinding import HostPolicy
@@ -139,6 +140,18 @@ async def test_profile_shows_current_facts_by_slot_and_a_timeline_of_supersessio
     berlin_row = next(r for r in rows if f'<td><a href="/fact/{ids["berlin"]}?space=test-space">Alex lives' in r)
     assert "current" in berlin_row and f'href="/fact/{ids["paris"]}?space=test-space"' in berlin_row
     assert timeline.index("Alex lives in Berlin") < timeline.index("Alex lives in Paris")  # newest first
+
+
+async def test_a_forgotten_fact_shows_as_retracted_not_believed(site, backend):
+    get, _, _ = site
+    piano = await facts.revise(backend, memory_space_id="test-space", fact="Alex owns a piano", subject="alex",
+                               predicate="owns", object="piano", user_id="alex")
+    await memory.forget(backend, memory_space_id="test-space", memory_id=piano["fact"]["factId"])
+    page = main_of(await get("/user/alex", space="test-space"))
+    slots = page.split("<h2>Current facts by slot</h2>", 1)[1].split("<h2>", 1)[0]
+    timeline = page.split("<h2>Timeline of beliefs", 1)[1].split("<h2>", 1)[0]
+    assert "piano" not in slots
+    assert re.search(r"Alex owns a piano</a></td><td>retracted</td>", timeline), timeline
 
 
 async def test_following_a_supersession_link_shows_the_chain(site):
