@@ -493,6 +493,7 @@ def reindex(ctx: click.Context, batch: int, **_: Any) -> None:
 @db_option
 @host_port_options("127.0.0.1", 8765, "page")
 @allow_list_options
+@embeddings_options
 @click.pass_context
 def ui(
     ctx: click.Context,
@@ -501,10 +502,12 @@ def ui(
     port: int,
     allowed_hosts: list[str] | None,
     allowed_origins: list[str] | None,
+    **_: Any,
 ) -> None:
     """Serve a read-only web page over the memory at http://HOST:PORT: search with scores, a memory's
     versions and source messages, a user's beliefs and what superseded what, context trees, agent
-    threads, counts and storage size.
+    threads, counts and storage size. With --embeddings (as the server was started), search fuses
+    vectors as the recall tool does.
 
     Works on the embedded database (opened read-only) or, with --backend convex, on a Convex
     deployment. Same rules as --transport http: Host/Origin checked, and with --auth-tokens (or
@@ -514,17 +517,20 @@ def ui(
     from cortex_mcp.ui.serve import serve_ui
 
     given = before(ctx, "db", "host", "port", "allowed_hosts", "allowed_origins", "backend", "convex_url", "timeout",
-                   "memory_space", "auth_tokens")
+                   "memory_space", "auth_tokens", "embeddings", "embeddings_url", "embeddings_model")
     root = ctx.find_root().params
+    embeddings = (pick(ctx, n, given) for n in ("embeddings", "embeddings_url", "embeddings_model"))
     try:
         tokens = load_tokens(root["auth_tokens"], _env("CORTEX_AUTH_TOKEN"))
         config = Config(db_path=database_path(ctx, given), backend=root["backend"], convex_url=root["convex_url"],
                         convex_deploy_key=_env("CONVEX_DEPLOY_KEY"), timeout=root["timeout"],
-                        memory_space=root["memory_space"] or "default")
+                        memory_space=root["memory_space"] or "default", **embeddings_settings(*embeddings))
         serve_ui(config, pick(ctx, "host", given), pick(ctx, "port", given), tokens=tokens,
                  allowed_hosts=pick(ctx, "allowed_hosts", given), allowed_origins=pick(ctx, "allowed_origins", given))
     except (ValueError, OSError) as exc:  # no database, a newer one, a bad bind or token file, exposure refused
         raise click.UsageError(str(exc), ctx) from exc
+    except EmbeddingError as exc:  # --embeddings local without the extra
+        raise click.UsageError(f"{exc.message}. {exc.hint}", ctx) from exc
 
 
 # -- your data: export, import (cortex_mcp/data/) ---------------------------------------------------

@@ -26,6 +26,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from cortex_mcp import __version__
+from cortex_mcp.api.embeddings import Embedder
 from cortex_mcp.auth import FULL, PermissionDenied, Scope, StaticTokenVerifier, Token
 from cortex_mcp.backends.base import Backend
 from cortex_mcp.backends.scoped import ScopedBackend
@@ -69,8 +70,10 @@ class UiApp:
         tokens: list[Token] | None = None,
         memory_space: str = "default",
         db_path: Path | None = None,
+        embedder: Embedder | None = None,
     ):
         self.backend, self.policy, self.memory_space, self.db_path = backend, policy, memory_space, db_path
+        self.embedder = embedder
         self.tokens = {t.name: t for t in tokens or []}
         self._verifier = StaticTokenVerifier(list(self.tokens.values()))
         self._sessions: OrderedDict[str, str] = OrderedDict()  # session id -> token name
@@ -121,7 +124,8 @@ class UiApp:
             if isinstance(scope, Response):
                 return scope
             space = request.query_params.get("space", "").strip() or scope.default_space(self.memory_space)
-            view = View(read_only(self.backend, scope), space, dict(request.query_params), scope, self.db_path)
+            view = View(read_only(self.backend, scope), space, dict(request.query_params), scope, self.db_path,
+                        self.embedder)
             try:
                 check_arguments({"memory_space_id": space})
                 scope.check_space(space, "space")  # recall would only find nothing; say why instead

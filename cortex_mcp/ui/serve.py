@@ -13,6 +13,7 @@ from typing import Self
 import anyio
 import uvicorn
 
+from cortex_mcp.api.embeddings import Embedder, embedder_for
 from cortex_mcp.auth import Token
 from cortex_mcp.backends.base import Backend
 from cortex_mcp.backends.embedded.wire import _listen, _Uvicorn
@@ -49,8 +50,8 @@ def check_exposure(host: str, tokens: list[Token]) -> None:
 class UiServer:
     """The page on `host:port` (port 0: an ephemeral port), served from a background thread.
 
-    `close()` stops the server; with `owns_backend` it also closes the backend, on the loop that
-    used it (an HTTP client's connections belong to their loop)."""
+    `close()` stops the server; with `owns_backend` it also closes the backend and the embedder, on
+    the loop that used them (an HTTP client's connections belong to their loop)."""
 
     def __init__(
         self,
@@ -63,18 +64,20 @@ class UiServer:
         allowed_origins: list[str] | None = None,
         memory_space: str = "default",
         db_path: Path | None = None,
+        embedder: Embedder | None = None,
         owns_backend: bool = False,
     ):
         check_exposure(host, tokens or [])
         policy = HostPolicy.for_bind(host, allowed_hosts, allowed_origins)  # a bad bind fails before any I/O
-        app = ui_asgi_app(backend, policy=policy, tokens=tokens, memory_space=memory_space, db_path=db_path)
+        app = ui_asgi_app(backend, policy=policy, tokens=tokens, memory_space=memory_space, db_path=db_path,
+                          embedder=embedder)
         self._sock = _listen(host, port)
         self._address = self._sock.getsockname()
         config = uvicorn.Config(app, log_config=None, access_log=False, lifespan="off", server_header=False,
                                 timeout_graceful_shutdown=2)
         self._server = _Uvicorn(config)
         self._thread: threading.Thread | None = None
-        self._backend, self._owns_backend = backend, owns_backend
+        self._backend, self._embedder, self._owns_backend = backend, embedder, owns_backend
 
     @property
     def url(self) -> str:
@@ -92,7 +95,12 @@ class UiServer:
             await self._server.serve(sockets=[self._sock])
         finally:
             if self._owns_backend:
-                await self._backend.aclose()
+                await self._close_owned()
+
+    async def _close_owned(self) -> None:
+        await self._backend.aclose()
+        if self._embedder is not None:
+            await self._embedder.aclose()
 
     def wait(self) -> None:
         """Block until the server stops (Ctrl-C reaches the caller as KeyboardInterrupt)."""
@@ -107,7 +115,7 @@ class UiServer:
         else:
             self._sock.close()
             if self._owns_backend:
-                anyio.run(self._backend.aclose)
+                anyio.run(self._close_owned)
         self._owns_backend = False
 
     def __enter__(self) -> Self:
@@ -129,11 +137,12 @@ def serve_ui(
     """Serve the page over the configured backend until interrupted. Logs go to stderr."""
     check_exposure(host, tokens or [])
     HostPolicy.for_bind(host, allowed_hosts, allowed_origins)
+    embedder = embedder_for(config)  # a missing [embeddings] extra fails here
     backend, db_path = open_read_only(config)
     try:
         server = UiServer(backend, host, port, tokens=tokens, allowed_hosts=allowed_hosts,
                           allowed_origins=allowed_origins, memory_space=config.memory_space, db_path=db_path,
-                          owns_backend=True)
+                          embedder=embedder, owns_backend=True)
     except BaseException:
         anyio.run(backend.aclose)
         raise

@@ -14,6 +14,8 @@ from typing import Any
 
 from cortex_mcp.api import facts as facts_api
 from cortex_mcp.api.contexts import get as get_context
+from cortex_mcp.api.embeddings import Embedder
+from cortex_mcp.api.embeddings.vectors import vector_to_search
 from cortex_mcp.api.memory import get_memory
 from cortex_mcp.api.profile import slot_of
 from cortex_mcp.api.recall import recall
@@ -49,6 +51,7 @@ class View:
     params: dict[str, str]
     scope: Scope
     db_path: Path | None = None  # the embedded database (storage size); None on Convex
+    embedder: Embedder | None = None  # --embeddings: search fuses vectors, as the recall tool does
 
     def param(self, name: str) -> str:
         return self.params.get(name, "").strip()
@@ -161,7 +164,10 @@ async def search(view: View) -> Page:
         body = render("<h2>Newest memories</h2>$t", t=table(["memory", "created", "importance"], rows,
                                                                  "no memories in this space yet"))
         return Page(f"Search {view.space}", body)
-    found = await recall(view.backend, memory_space_id=view.space, query=query, user_id=user, limit=SEARCH_LIMIT)
+    embedding = await vector_to_search(view.backend, view.embedder, query) if view.embedder else None
+    found = await recall(view.backend, memory_space_id=view.space, query=query, user_id=user, limit=SEARCH_LIMIT,
+                         embedding=embedding)
+    how = f"full text and vectors ({view.embedder.name})" if embedding is not None and view.embedder else "full text"
     rows = []
     for item in found["items"]:
         if item["type"] == "memory":
@@ -173,9 +179,9 @@ async def search(view: View) -> Page:
         rows.append([f"{item['score']:.3f}", f"{item['relevance']:.3f}", item["type"], what, weight,
                      when(item.get("created_at"))])
     body = render(
-        '<p class="note">$n results for <q>$q</q> in $space ($ms ms). Score: rank relative to the best (1 = best); '
-        "relevance: how well the words match.</p>$t",
-        n=len(rows), q=query, space=view.space, ms=found["query_time_ms"],
+        '<p class="note">$n results for <q>$q</q> in $space by $how ($ms ms). Score: rank relative to the best '
+        "(1 = best); relevance: how well it matches.</p>$t",
+        n=len(rows), q=query, space=view.space, how=how, ms=found["query_time_ms"],
         t=table(["score", "relevance", "type", "content", "weight", "created"], rows, "nothing matches"),
     )
     return Page(f"Search: {query}", body)

@@ -94,6 +94,38 @@ async def test_search_shows_recall_results_with_scores(site):
     assert f"/fact/{ids['paris']}" not in found
 
 
+class Concepts:
+    """A toy embedder: one dimension per concept, so 'kitten' is near 'cat' with no word in common."""
+
+    name, dimension = "toy-concepts", 3
+    CONCEPTS = ({"cat", "kitten", "cats"}, {"sofa", "couch"}, {"van", "truck"})
+
+    async def embed(self, texts):
+        vectors = []
+        for text in texts:
+            words = set(re.findall(r"[a-z]+", text.lower()))
+            vector = [1.0 if words & concept else 0.0 for concept in self.CONCEPTS]
+            norm = sum(v * v for v in vector) ** 0.5 or 1.0
+            vectors.append([v / norm for v in vector] if any(vector) else [1 / 3**0.5] * 3)
+        return vectors
+
+    async def aclose(self) -> None:
+        return None
+
+
+async def test_search_fuses_vectors_when_the_page_has_the_embedder(site, backend):
+    get, _, _ = site
+    embedder = Concepts()
+    await memory.remember_note(backend, memory_space_id="test-space", content="The cat sleeps all afternoon",
+                               user_id="alex", agent_id="helper", embedder=embedder)
+    plain = main_of(await get("/search", q="kitten", space="test-space"))
+    assert "The cat sleeps" not in plain and "by full text" in plain
+    app = ui_asgi_app(backend, policy=HostPolicy.for_bind("127.0.0.1"), memory_space="test-space", embedder=embedder)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://127.0.0.1:8765") as http:
+        fused = main_of(await http.get("/search", params={"q": "kitten"}))
+    assert "The cat sleeps all afternoon" in fused and "full text and vectors (toy-concepts)" in fused
+
+
 async def test_search_without_words_lists_the_newest_memories(site):
     get, ids, _ = site
     page = main_of(await get("/search", space="test-space"))
