@@ -7,6 +7,7 @@ is bounded (`LIST`), so a view costs the same at 1M memories as at 10.
 
 from __future__ import annotations
 
+import json
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -80,6 +81,20 @@ def _user_link(view: View, user_id: str) -> Markup:
 
 def _tags(tags: Any) -> Markup:
     return join(render('<span class="tag">$t</span>', t=t) for t in (tags or []))
+
+
+def _first(shown: int, limit: int, html: Markup) -> Markup:
+    """`html`, with a note when the list stopped at its bound (there may be more)."""
+    if shown < limit:
+        return html
+    return render('$h<p class="note">The first $n are shown.</p>', h=html, n=limit)
+
+
+def _value(key: str, value: Any) -> Any:
+    """A free-form profile value for a definition list: times (`...At` in epoch ms) as ISO, the rest as text."""
+    if key.endswith("At") and isinstance(value, int | float) and not isinstance(value, bool):
+        return when(value)
+    return _clip(value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, default=str))
 
 
 def _dl(pairs: list[tuple[str, Any]]) -> Markup:
@@ -161,8 +176,8 @@ async def search(view: View) -> Page:
         newest = await call(view.backend, "memories:list", {"memorySpaceId": view.space, "limit": LIST})
         rows = [[_memory_link(view, m["memoryId"], _clip(m["content"])), when(m.get("createdAt")), m["importance"]]
                 for m in newest]
-        body = render("<h2>Newest memories</h2>$t", t=table(["memory", "created", "importance"], rows,
-                                                                 "no memories in this space yet"))
+        body = render("<h2>Newest memories</h2>$t", t=_first(len(rows), LIST, table(
+            ["memory", "created", "importance"], rows, "no memories in this space yet")))
         return Page(f"Search {view.space}", body)
     embedding = await vector_to_search(view.backend, view.embedder, query) if view.embedder else None
     found = await recall(view.backend, memory_space_id=view.space, query=query, user_id=user, limit=SEARCH_LIMIT,
@@ -290,7 +305,8 @@ async def users(view: View) -> Page:
     form = render('<form method="get" action="/user"><input type="hidden" name="space" value="$space">'
                   '<input name="id" placeholder="user id" aria-label="user id"> <button>Open profile</button></form>',
                   space=view.space)
-    body = render("$form$t", form=form, t=table(["user", "created", "updated"], rows, "no user profiles yet"))
+    users_html = _first(len(rows), LIST, table(["user", "created", "updated"], rows, "no user profiles yet"))
+    body = render("$form$t", form=form, t=users_html)
     return Page("Users", body)
 
 
@@ -316,14 +332,15 @@ async def user(view: View, user_id: str) -> Page:
     memories = await call(view.backend, "memories:list", {**who, "limit": 10})
     memory_rows = [[_memory_link(view, m["memoryId"], _clip(m["content"])), when(m.get("createdAt"))] for m in memories]
     data = (profile or {}).get("data")
-    profile_html = _dl([(str(k), _clip(v if isinstance(v, str) else repr(v))) for k, v in data.items()]) \
+    profile_html = _dl([(str(k), _value(str(k), v)) for k, v in list(data.items())[:LIST]]) \
         if isinstance(data, dict) and data else render('<p class="empty">no profile data</p>')
     body = render(
         "<h2>Profile</h2>$profile<h2>Current facts by slot</h2>$slots"
         "<h2>Timeline of beliefs (newest first)</h2>$timeline<h2>Recent memories</h2>$memories",
         profile=profile_html,
         slots=table(["slot", "believed now", "confidence"], slot_rows, "no current facts"),
-        timeline=table(["created", "fact", "state", "supersession"], timeline, "no facts"),
+        timeline=_first(len(timeline), TIMELINE, table(["created", "fact", "state", "supersession"], timeline,
+                                                        "no facts")),
         memories=table(["memory", "created"], memory_rows, "none"),
     )
     return Page(f"User {user_id}", body)
@@ -336,7 +353,8 @@ async def contexts(view: View) -> Page:
     roots = await call(view.backend, "contexts:list", {"memorySpaceId": view.space, "depth": 0, "limit": LIST})
     rows = [[link(url("context", c["contextId"], space=view.space), c["purpose"]), c["status"], len(c["childIds"]),
              when(c.get("createdAt"))] for c in roots]
-    body = table(["task (root context)", "status", "children", "created"], rows, "no contexts in this space")
+    body = _first(len(rows), LIST, table(["task (root context)", "status", "children", "created"], rows,
+                                          "no contexts in this space"))
     return Page(f"Contexts in {view.space}", body)
 
 
@@ -391,7 +409,8 @@ async def threads(view: View) -> Page:
             continue
         a, b = pair
         rows.append([link(url("thread", a=a, b=b), f"{a} ↔ {b}"), c.get("messageCount"), when(c.get("updatedAt"))])
-    body = table(["agents", "messages", "last message"], rows, "no agent-to-agent messages yet")
+    body = _first(len(listed["conversations"]), LIST, table(["agents", "messages", "last message"], rows,
+                                                             "no agent-to-agent messages yet"))
     return Page("Agent-to-agent threads", body)
 
 

@@ -227,6 +227,22 @@ async def test_agent_threads(site):
     assert "Book the van for Friday" in thread and "<td>planner</td><td>mover</td>" in thread
 
 
+async def test_a_list_at_its_bound_says_so(site, backend):
+    get, _, _ = site
+    assert "The first" not in main_of(await get("/search", space="test-space"))
+    for i in range(50):
+        await memory.remember_note(backend, memory_space_id="test-space", content=f"note {i}", user_id="alex",
+                                   agent_id="helper")
+    page = main_of(await get("/search", space="test-space"))
+    assert page.count("<tr>") == 51 and "The first 50 are shown." in page  # header row + 50
+
+
+async def test_profile_data_times_read_as_times(site):
+    get, _, _ = site
+    profile = main_of(await get("/user/alex", space="test-space"))
+    assert re.search(r"<dt>createdAt</dt><dd>\d{4}-\d\d-\d\dT", profile), profile
+
+
 async def test_users_page_and_form(site):
     get, _, _ = site
     page = main_of(await get("/users"))
