@@ -1,8 +1,9 @@
 """The page's views: each reads through the api layer or catalog queries and returns a `Page`.
 
 A view gets a `View` (the request's read-only backend, memory space and query parameters) and
-never writes: the backend it is given refuses every mutation and action (ui/app.py). Every read
-is bounded (`LIST`), so a view costs the same at 1M memories as at 10.
+never writes: the backend it is given refuses every mutation and action (ui/app.py). Every list
+asks the backend for a bounded page (`LIST` rows, `SEARCH_LIMIT` results, `TIMELINE` facts), and
+counts come from the backend's count functions; tools/bench_ui.py times each page at N memories.
 """
 
 from __future__ import annotations
@@ -67,8 +68,8 @@ def _now_ms() -> int:
     return int(time.time() * 1000)
 
 
-def _memory_link(view: View, memory_id: str, text: Any, space: str | None = None) -> Markup:
-    return link(url("memory", memory_id, space=space or view.space), text)
+def _memory_link(view: View, memory_id: str, text: Any) -> Markup:
+    return link(url("memory", memory_id, space=view.space), text)
 
 
 def _fact_link(view: View, fact_id: str, text: Any) -> Markup:
@@ -420,8 +421,9 @@ async def thread(view: View) -> Page:
     if not a or not b:
         raise NotFound("a thread needs two agents: ?a=AGENT&b=AGENT")
     found = await call(view.backend, "a2a:getConversation", {"agent1": a, "agent2": b, "limit": 200})
-    rows = [[when(m.get("timestamp")), m.get("from"), m.get("to"), m.get("message"), m.get("direction")]
-            for m in found["messages"]]
+    rows = [[when(m.get("timestamp")), m.get("from"), m.get("to"),
+             link(url("memory", m["memoryId"], space=a), m.get("message")) if m.get("memoryId") else m.get("message"),
+             m.get("direction")] for m in found["messages"]]
     body = render('<p class="note">$n messages, as kept in $a\'s memory</p>$t', n=found["messageCount"], a=a,
                   t=table(["at", "from", "to", "message", "kind"], rows, "no messages between them"))
     return Page(f"Thread {a} ↔ {b}", body)

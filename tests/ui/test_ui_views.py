@@ -225,6 +225,9 @@ async def test_agent_threads(site):
     assert link and "planner" in listed and "mover" in listed
     thread = main_of(await get(link.group(1).replace("&amp;", "&")))
     assert "Book the van for Friday" in thread and "<td>planner</td><td>mover</td>" in thread
+    kept = re.search(r'<a href="(/memory/[^"]+)">Book the van for Friday</a>', thread)
+    assert kept, thread  # the message as a memory of the agent's own space
+    assert "Book the van for Friday" in main_of(await get(kept.group(1).replace("&amp;", "&")))
 
 
 async def test_a_list_at_its_bound_says_so(site, backend):
