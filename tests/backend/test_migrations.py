@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from cortex_mcp.backends.base import call
 from cortex_mcp.backends.embedded import EmbeddedBackend
 from cortex_mcp.backends.embedded import store as store_module
 from cortex_mcp.backends.embedded.migrations import LAYOUT, MigrationError, NewerDatabaseError, Step
@@ -256,3 +257,35 @@ def test_indexes_that_ended_in_creation_time_are_made_again(tmp_path):
     open_backend(fresh).store.close()
     assert sql_of(db) == sql_of(fresh)
     assert "_creationTime" not in sql_of(db)["memories__by_memorySpace"]
+
+
+@pytest.mark.anyio
+async def test_a_memory_search_table_the_window_index_serves_is_dropped(tmp_path):
+    path = tmp_path / "served.db"
+    backend = open_backend(path)
+    for text in ("Deploys happen on Fridays", "Rollbacks need a ticket", "Lunch on Fridays is pizza"):
+        await call(backend, "memories:store", {"memorySpaceId": "s1", "content": text, "contentType": "raw",
+                                               "sourceType": "tool", "importance": 50, "tags": []})
+    backend.store.close()
+    conn = sqlite3.connect(path)  # as the build before 0006 left it: the own-text index in a table of its own
+    conn.execute("CREATE VIRTUAL TABLE memories__search_by_content USING fts5(text, content = '', "
+                 "tokenize = 'porter unicode61 remove_diacritics 2')")
+    conn.execute("INSERT INTO memories__search_by_content(rowid, text) SELECT rowid, json_extract(doc, '$.content') "
+                 "FROM memories")
+    conn.execute("DELETE FROM _migrations WHERE name = '0006-search-served-by-windows'")
+    conn.commit()
+    conn.close()
+    backend = open_backend(path)
+    assert "memories__search_by_content" not in layout(path) and "facts__search_by_content" in layout(path)
+    assert "0006-search-served-by-windows" in records(path)
+    found = await call(backend, "memories:search", {"memorySpaceId": "s1", "query": "friday"})
+    assert sorted(m["content"] for m in found) == ["Deploys happen on Fridays", "Lunch on Fridays is pizza"]
+    found = await call(backend, "memories:search", {"memorySpaceId": "s1", "query": "ticket rollb"})  # prefix
+    assert [m["content"] for m in found] == ["Rollbacks need a ticket"]
+    # the served index keeps up with writes: an update is found by its new words only
+    memory = found[0]
+    await call(backend, "memories:update", {"memorySpaceId": "s1", "memoryId": memory["memoryId"],
+                                            "content": "Rollbacks need two approvals"})
+    assert await call(backend, "memories:search", {"memorySpaceId": "s1", "query": "ticket"}) == []
+    assert len(await call(backend, "memories:search", {"memorySpaceId": "s1", "query": "approvals"})) == 1
+    backend.store.close()

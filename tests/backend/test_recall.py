@@ -220,17 +220,18 @@ async def test_an_unstemmed_database_is_migrated_once(tmp_path, caplog):
     conn = sqlite3.connect(db)  # the layout before stemming: plain unicode61 tables, no windows
     conn.execute('DROP TABLE "memories__window"')
     for name in ("memories__search_by_content", "facts__search_by_content"):
-        conn.execute(f'DROP TABLE "{name}"')
+        conn.execute(f'DROP TABLE IF EXISTS "{name}"')
         conn.execute(f"CREATE VIRTUAL TABLE \"{name}\" USING fts5(text, tokenize = 'unicode61 remove_diacritics 2')")
     conn.execute("INSERT INTO memories__search_by_content(rowid, text) SELECT rowid, json_extract(doc, '$.content') "
                  "FROM memories")
-    conn.execute("DELETE FROM _migrations WHERE name IN ('0004-stemmed-contentless-fulltext', 'layout')")
+    conn.execute("DELETE FROM _migrations WHERE name IN ('0004-stemmed-contentless-fulltext', "
+                 "'0006-search-served-by-windows', 'layout')")
     conn.commit()
     conn.close()
     with caplog.at_level("INFO"):
         backend = EmbeddedBackend(db)
     assert "rebuilding the full-text indexes with stemming" in caplog.text
-    sql = backend.store.conn.execute("SELECT sql FROM sqlite_master WHERE name = 'memories__search_by_content'")
+    sql = backend.store.conn.execute("SELECT sql FROM sqlite_master WHERE name = 'facts__search_by_content'")
     assert "porter" in sql.fetchone()[0]
     found = await call(backend, "memories:search", {"memorySpaceId": "s1", "query": "deploy"})
     assert [m["content"] for m in found] == ["Deploys happen on Fridays"]

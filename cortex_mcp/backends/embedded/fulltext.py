@@ -9,6 +9,8 @@
   and after it in creation (rowid) order. A row outside any group (a standalone note) has no neighbours.
   A write to one row changes the windows around it: `touched_windows` lists them before the write
   (and unindexes them with the texts they were built from), `index_windows` rebuilds them after.
+  A search index on the window's own field (`WindowIndex.serves`) has no table of its own: it is
+  searched in the window index's `own` column (`search_source`).
 """
 
 from __future__ import annotations
@@ -45,11 +47,28 @@ def window_table(table: str) -> str:
     return f"{table}__window"
 
 
+def served_by_window(table: Table, index: str) -> bool:
+    """A search index whose text the window index holds already (its `own` column): no table of its own."""
+    return table.window is not None and table.window.serves == index
+
+
+def own_tables(table: Table) -> list[str]:
+    """The search indexes that have a full-text table of their own."""
+    return [name for name in table.search if not served_by_window(table, name)]
+
+
+def search_source(table: Table, index: str, expression: str) -> tuple[str, str]:
+    """(full-text table, MATCH expression) that searches a search index for `expression`."""
+    if served_by_window(table, index):
+        return window_table(table.name), f"{{own}} : ({expression})"
+    return search_table(table.name, index), expression
+
+
 def ddl(table: Table) -> list[str]:
     statements = [
         f'CREATE VIRTUAL TABLE IF NOT EXISTS "{search_table(table.name, name)}" '
         f"USING fts5(text, content = '', tokenize = '{TOKENIZER}')"
-        for name in table.search
+        for name in own_tables(table)
     ]
     if table.window is not None:
         statements.append(
@@ -77,7 +96,8 @@ def any_term(terms: Iterable[str], prefix_last: bool = False) -> str:
 
 def unindex_search(conn: sqlite3.Connection, table: Table, rowid: int, doc_text: str) -> None:
     """Remove a row's search entries, given its stored JSON document (before it changes)."""
-    for name, spec in table.search.items():
+    for name in own_tables(table):
+        spec = table.search[name]
         text = conn.execute("SELECT json_extract(?, ?)", (doc_text, json_path(spec.field))).fetchone()[0]
         if isinstance(text, str):
             fts = search_table(table.name, name)
@@ -87,7 +107,8 @@ def unindex_search(conn: sqlite3.Connection, table: Table, rowid: int, doc_text:
 def index_search(conn: sqlite3.Connection, table: Table, rows: Iterable[tuple[int, dict]]) -> None:
     """Add search entries for `(rowid, document)` pairs that have none."""
     rows = list(rows)
-    for name, spec in table.search.items():
+    for name in own_tables(table):
+        spec = table.search[name]
         texts = [(rowid, doc[spec.field]) for rowid, doc in rows if isinstance(doc.get(spec.field), str)]
         conn.executemany(f'INSERT INTO "{search_table(table.name, name)}"(rowid, text) VALUES (?, ?)', texts)
 

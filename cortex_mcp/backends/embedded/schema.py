@@ -51,6 +51,9 @@ class WindowIndex:
     scope: str
     group: str
     radius: int = 2
+    # The search index on the same field, served by the window's own-text column instead of a
+    # full-text table of its own (the same text indexed once: ~60 bytes less per row).
+    serves: str | None = None
 
 
 @dataclass(frozen=True)
@@ -206,7 +209,7 @@ _table(
         "updatedAt": SameAs("createdAt"),
     },
     unindexed=("by_tenantId", "by_tenant_space", "by_agentId", "by_memorySpace_created", "by_memorySpace_agentId"),
-    window=WindowIndex("content", scope="memorySpaceId", group="conversationRef.conversationId"),
+    window=WindowIndex("content", scope="memorySpaceId", group="conversationRef.conversationId", serves="by_content"),
 )
 
 _table(

@@ -379,8 +379,9 @@ class Tx:
         if not terms:
             return
         spec = TABLES[table].search[index]
-        where = [f'"{table}__search_{index}" MATCH ?']
-        params: list[Any] = [fulltext.any_term(terms, prefix_last=True)]
+        fts, expression = fulltext.search_source(TABLES[table], index, fulltext.any_term(terms, prefix_last=True))
+        where = [f'"{fts}" MATCH ?']
+        params: list[Any] = [expression]
         for name, value in (filters or {}).items():
             if name not in spec.filter_fields:
                 raise ValueError(f"{name} is not a filter field of {table}.{index}")
@@ -390,9 +391,9 @@ class Tx:
         if sort is not None:
             by_field = f"json_extract(t.doc, '{fulltext.json_path(sort[0])}') {'DESC' if sort[1] else 'ASC'}, "
         sql = (
-            f'SELECT {_select(TABLES[table], "t.")} FROM "{table}__search_{index}" s '
+            f'SELECT {_select(TABLES[table], "t.")} FROM "{fts}" s '
             f'JOIN "{table}" t ON t.rowid = s.rowid WHERE {" AND ".join(where)} '
-            f'ORDER BY {by_field}bm25("{table}__search_{index}"), t._creationTime DESC LIMIT {_sql_limit(limit)}'
+            f'ORDER BY {by_field}bm25("{fts}"), t._creationTime DESC LIMIT {_sql_limit(limit)}'
         )
         cursor = self.conn.execute(sql, params)
         while rows := cursor.fetchmany(64):
@@ -658,7 +659,7 @@ def _create_missing(conn: sqlite3.Connection) -> None:
         def missing(name: str) -> bool:
             return not conn.execute("SELECT 1 FROM sqlite_master WHERE name = ?", (name,)).fetchone()
 
-        new_search = [name for name in table.search if missing(fulltext.search_table(table.name, name))]
+        new_search = [name for name in fulltext.own_tables(table) if missing(fulltext.search_table(table.name, name))]
         new_window = table.window is not None and missing(fulltext.window_table(table.name))
         for statement in _ddl(table):
             conn.execute(statement)
@@ -741,12 +742,22 @@ def _drop_unstemmed_search_tables(conn: sqlite3.Connection) -> None:
         conn.execute(f'DROP TABLE "{name}"')
 
 
+def _drop_search_tables_served_by_windows(conn: sqlite3.Connection) -> None:
+    """A search index the window index serves (`WindowIndex.serves`) loses its own full-text table:
+    the same text was indexed twice. The layout step creates and fills the window index if missing."""
+    for table in TABLES.values():
+        for name in table.search:
+            if fulltext.served_by_window(table, name):
+                conn.execute(f'DROP TABLE IF EXISTS "{fulltext.search_table(table.name, name)}"')
+
+
 MIGRATIONS: list[Step] = [
     Step("0001-vectors-out-of-documents", _vectors_out_of_documents),
     Step("0002-virtual-generated-columns", _virtual_generated_columns),
     Step("0003-indexes-without-creation-time", _indexes_without_creation_time),
     Step("0004-stemmed-contentless-fulltext", _drop_unstemmed_search_tables),
     Step("0005-vectors-float32", _vectors_float32),
+    Step("0006-search-served-by-windows", _drop_search_tables_served_by_windows),
 ]
 
 
