@@ -2,6 +2,7 @@
 
     .venv/bin/python tools/bench_locomo.py ../shared/data/locomo-dev.json [--k 5 10 20] [--json]
     .venv/bin/python tools/bench_locomo.py FILE --ingest undated    # every turn at once, no dates
+    .venv/bin/python tools/bench_locomo.py FILE --embeddings local --pad 10000   # latency at 10k per space
 
 Scored as LoCoMo scores it (../shared/data/README.md): each conversation goes into its own memory
 space, every turn is one memory mapped back to its dia_id; each question of categories 1-4 is asked
@@ -19,6 +20,7 @@ The data set is CC BY-NC 4.0 and is not part of this repository: pass its path.
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import re
 import statistics
@@ -85,11 +87,13 @@ def normalise_turn_id(dia_id: str) -> str:
 
 
 def ingest(
-    backend: EmbeddedBackend, samples: list[dict], dated: bool, embedder: Any = None
+    backend: EmbeddedBackend, samples: list[dict], dated: bool, embedder: Any = None, pad: int = 0
 ) -> tuple[dict[str, str], list[int | None]]:
     """Every turn as a memory (one transaction); returns memoryId -> dia_id and, per conversation,
     the time questions are asked at (end of its last session when dated, else None: real time).
-    With an embedder, each memory is stored with its vector (as remember does)."""
+    With an embedder, each memory is stored with its vector (as remember does). With `pad`, each
+    conversation's space is filled up to `pad` memories with the sessions of the other
+    conversations (distractors: never evidence), to measure recall at that size."""
     dia_of: dict[str, str] = {}
     asked_at: list[int | None] = []
     store = backend.handlers["memories:store"]
@@ -99,31 +103,51 @@ def ingest(
         for _, turns, _ in sessions(sample["conversation"])
         for turn in turns
     ]
-    vectors = iter(embedder.embed_sync(contents) if embedder else [])
+    vectors = embedder.embed_sync(contents) if embedder else []
+    vector_of = dict(zip(contents, vectors, strict=True)) if embedder else {}  # padding reuses these
+
+    def store_session(tx: Tx, space: str, conversation: str, turns: list[dict], date: int | None) -> list[dict]:
+        docs = []
+        for i, turn in enumerate(turns):
+            content = f"{turn['speaker']}: {turn['text']}"
+            doc = store(tx, {
+                "memorySpaceId": space,
+                "content": content,
+                "contentType": "raw",
+                "sourceType": "conversation",
+                "userId": turn["speaker"],
+                "importance": 50,
+                "tags": [turn["dia_id"]],
+                # each session is one conversation of the agent's history (turns in order)
+                "conversationRef": {"conversationId": conversation, "messageIds": [turn["dia_id"]]},
+                **({"embedding": vector_of[content]} if embedder else {}),
+            })
+            if dated and date is not None:
+                at = date + i * 1000  # turns of a session a second apart, in order
+                tx.patch(doc["_id"], {"createdAt": at, "updatedAt": at, "sourceTimestamp": at})
+            docs.append(doc)
+        return docs
 
     def write(tx: Tx) -> None:
         for n, sample in enumerate(samples):
-            last: int | None = None
+            space, last, stored = f"locomo-{n}", None, 0
             for number, turns, date in sessions(sample["conversation"]):
-                for i, turn in enumerate(turns):
-                    # each session is one conversation of the agent's history (turns in order)
-                    ref = {"conversationId": f"conv-locomo-{n}-{number}", "messageIds": [turn["dia_id"]]}
-                    doc = store(tx, {
-                        "memorySpaceId": f"locomo-{n}",
-                        "content": f"{turn['speaker']}: {turn['text']}",
-                        "contentType": "raw",
-                        "sourceType": "conversation",
-                        "userId": turn["speaker"],
-                        "importance": 50,
-                        "tags": [turn["dia_id"]],
-                        "conversationRef": ref,
-                        **({"embedding": next(vectors)} if embedder else {}),
-                    })
-                    if dated and date is not None:
-                        at = date + i * 1000  # turns of a session a second apart, in order
-                        tx.patch(doc["_id"], {"createdAt": at, "updatedAt": at, "sourceTimestamp": at})
-                        last = at
+                docs = store_session(tx, space, f"conv-locomo-{n}-{number}", turns, date)
+                for doc, turn in zip(docs, turns, strict=True):
                     dia_of[doc["memoryId"]] = normalise_turn_id(turn["dia_id"])
+                if dated and date is not None and turns:
+                    last = date + (len(turns) - 1) * 1000
+                stored += len(docs)
+            others = [(m, number, turns, date) for m, other in enumerate(samples) if m != n
+                      for number, turns, date in sessions(other["conversation"])]
+            for copy in itertools.count():
+                if stored >= pad or not others:
+                    break
+                for m, number, turns, date in others:
+                    turns = turns[: pad - stored]
+                    stored += len(store_session(tx, space, f"conv-pad-{n}-{copy}-{m}-{number}", turns, date))
+                    if stored >= pad:
+                        break
             asked_at.append(last + _DAY_MS if dated and last is not None else None)
 
     backend.store.run(True, write)
@@ -193,6 +217,10 @@ def main() -> None:
     parser.add_argument("--ingest", choices=("dated", "undated"), default="dated")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.add_argument(
+        "--pad", type=int, default=0, metavar="N",
+        help="fill each conversation's space up to N memories with the other conversations' sessions (latency at N)",
+    )
+    parser.add_argument(
         "--embeddings", choices=("none", "local"), default="none", help="local: MiniLM vectors fused into recall"
     )
     args = parser.parse_args()
@@ -201,16 +229,17 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         backend = EmbeddedBackend(Path(tmp) / "locomo.db")
         embedder = make_embedder(args.embeddings)
-        dia_of, asked_at = ingest(backend, samples, dated=args.ingest == "dated", embedder=embedder)
+        dia_of, asked_at = ingest(backend, samples, dated=args.ingest == "dated", embedder=embedder, pad=args.pad)
         report = anyio.run(evaluate, backend, samples, dia_of, asked_at, ks, embedder)
         backend.store.close()
-    report = {"ingest": args.ingest, "embeddings": args.embeddings, "memories": len(dia_of), **report}
+    report = {"ingest": args.ingest, "embeddings": args.embeddings, "memories": len(dia_of), "pad": args.pad, **report}
     if args.json:
         print(json.dumps(report))
         return
     print(
         f"{len(samples)} conversations, {len(dia_of)} memories, {report['questions']} questions "
         f"(categories 1-4), ingest {args.ingest}, embeddings {args.embeddings}"
+        + (f", each space padded to {args.pad} memories" if args.pad else "")
     )
     for k in ks:
         per = ", ".join(f"{name} {report['by_category'][name][f'r@{k}']:.1f}" for name in CATEGORIES.values())

@@ -149,3 +149,13 @@ async def test_local_batches_keep_order_and_truncate_long_texts():
     alone = await embedder.embed([texts[1]])
     assert len(many) == 60
     assert many[0] == many[2] and _cos(many[1], alone[0]) > 0.999
+
+
+@needs_local
+def test_local_session_threads_do_not_spin():
+    # Spinning pool threads took the cores the event loop needed next (recall latency doubled).
+    embedder = make_embedder("local")
+    embedder.embed_sync(["load the model"])
+    options = embedder._session.get_session_options()
+    assert options.get_session_config_entry("session.intra_op.allow_spinning") == "0"
+    assert options.get_session_config_entry("session.inter_op.allow_spinning") == "0"
