@@ -83,6 +83,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--memories", type=int, default=100_000)
     parser.add_argument("--dir", type=Path, default=None)
+    parser.add_argument("--export-only", action="store_true", help="skip the imports (a quick memory check at 1M)")
     options = parser.parse_args()
     work = options.dir or Path(tempfile.mkdtemp(prefix="bench-data-"))
     work.mkdir(parents=True, exist_ok=True)
@@ -98,6 +99,8 @@ def main() -> None:
     seconds, rss = run("--db", str(source), "export", "-o", str(file))
     print(f"export: {seconds:.1f} s, {n / seconds:,.0f} memories/s, peak RSS {rss} MiB, "
           f"file {file.stat().st_size / 2**20:.0f} MiB")  # fmt: skip
+    if options.export_only:
+        return
     seconds, rss = run("--db", str(target), "import", str(file))
     print(f"import command (check + write, one transaction): {seconds:.1f} s, peak RSS {rss} MiB")
     for label, db in (("import", work / "timed.db"), ("import again (all skipped)", work / "timed.db")):
