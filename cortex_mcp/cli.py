@@ -527,8 +527,10 @@ def ui(
                         memory_space=root["memory_space"] or "default", **embeddings_settings(*embeddings))
         serve_ui(config, pick(ctx, "host", given), pick(ctx, "port", given), tokens=tokens,
                  allowed_hosts=pick(ctx, "allowed_hosts", given), allowed_origins=pick(ctx, "allowed_origins", given))
-    except (ValueError, OSError) as exc:  # no database, a newer one, a bad bind or token file, exposure refused
+    except (ValueError, OSError) as exc:  # no database, a bad bind or token file, exposure refused
         raise click.UsageError(str(exc), ctx) from exc
+    except RuntimeError as exc:  # a database from a newer build, or one needing an upgrade (a write)
+        raise click.ClickException(f"{exc} (the page opens it read-only)") from exc
     except EmbeddingError as exc:  # --embeddings local without the extra
         raise click.UsageError(f"{exc.message}. {exc.hint}", ctx) from exc
 

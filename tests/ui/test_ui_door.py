@@ -3,6 +3,8 @@ and the `cortex-mcp ui` command (exposure refused, missing database, --help)."""
 
 from __future__ import annotations
 
+import sqlite3
+
 import httpx
 import pytest
 from click.testing import CliRunner
@@ -14,6 +16,7 @@ from cortex_mcp.config import Config
 from cortex_mcp.rebinding import HostPolicy
 from cortex_mcp.ui.app import COOKIE, ui_asgi_app
 from cortex_mcp.ui.serve import check_exposure, open_read_only
+from tests.helpers import ROOT
 from tests.ui.seed import seed
 
 pytestmark = pytest.mark.anyio
@@ -152,6 +155,17 @@ def test_cli_refuses_exposure_and_a_missing_database(tmp_path):
     assert not (tmp_path / "none.db").exists()  # read-only: nothing created
     misplaced = runner.invoke(cli, ["--read-only", "ui"], env={})
     assert misplaced.exit_code == 2 and "does not apply" in misplaced.output
+
+
+def test_cli_refuses_a_database_that_needs_an_upgrade_without_touching_it(tmp_path):
+    old = tmp_path / "old.db"
+    conn = sqlite3.connect(old)
+    conn.executescript((ROOT / "tests" / "backend" / "data" / "schema2.sql").read_text())
+    conn.close()
+    before = old.read_bytes()
+    result = CliRunner().invoke(cli, ["ui", "--db", str(old)], env={})
+    assert result.exit_code == 1 and "needs an upgrade" in result.output and "read-only" in result.output
+    assert old.read_bytes() == before
 
 
 def test_cli_help_describes_the_page():
