@@ -156,7 +156,7 @@ async def remember_note(
     result = await run_plan(backend, _remember_note_plan(
         memory_space_id, content, user_id, user_name, agent_id, participant_id, importance, tags, embedding, facts,
         owners,
-    ))
+    ), bounded=not facts)  # facts go through belief revision: reads of their own
     owners.succeeded()
     return result
 

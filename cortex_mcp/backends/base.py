@@ -106,7 +106,7 @@ Plan = Generator[Call | Nested, Any, T]
 class AtomicPlans(Protocol):
     """A backend that runs a whole plan atomically."""
 
-    async def run_plan(self, plan: Plan[T]) -> T: ...
+    async def run_plan(self, plan: Plan[T], bounded: bool = False) -> T: ...
 
 
 def drive(plan: Plan[T], step: Any) -> T:
@@ -125,10 +125,11 @@ def drive(plan: Plan[T], step: Any) -> T:
             error = exc
 
 
-async def run_plan(backend: Backend, plan: Plan[T]) -> T:
-    """Run a plan: atomically where the backend can, else one call at a time."""
+async def run_plan(backend: Backend, plan: Plan[T], bounded: bool = False) -> T:
+    """Run a plan: atomically where the backend can, else one call at a time. `bounded`: the plan
+    makes a few small calls (the embedded backend may then run it without a thread hand-off)."""
     if isinstance(backend, AtomicPlans):
-        return await backend.run_plan(plan)
+        return await backend.run_plan(plan, bounded)
     result: Any = None
     error: Exception | None = None
     while True:

@@ -1,13 +1,16 @@
-"""Bounded reads run on the event loop's thread when the connection is free, else wait their turn
-on the worker like every other call (one call at a time on the one connection)."""
+"""Bounded reads and bounded plans (remember) run on the event loop's thread when the connection
+(and, for a plan, the write lock) is free, else wait their turn on the worker like every other
+call (one call at a time on the one connection), never blocking the loop."""
 
 from __future__ import annotations
 
+import sqlite3
 import threading
 
 import anyio
 import pytest
 
+from cortex_mcp.api import memory
 from cortex_mcp.backends.embedded import EmbeddedBackend
 from cortex_mcp.backends.embedded.backend import INLINE_QUERIES
 
@@ -68,4 +71,48 @@ async def test_a_bounded_read_waits_for_a_call_that_holds_the_connection(tmp_pat
         release.set()
     assert order == ["list", "search"]
     assert threads[1] != threading.get_ident()  # it queued for the worker instead
+    await backend.aclose()
+
+
+async def _remember(backend: EmbeddedBackend, content: str) -> dict:
+    result = await memory.remember_note(backend, memory_space_id="s1", content=content, user_id="u1", agent_id="a1")
+    return result.memories[0]
+
+
+async def test_a_bounded_plan_runs_on_the_loop_thread_when_the_write_lock_is_free(tmp_path):
+    backend = EmbeddedBackend(tmp_path / "w.db")
+    threads: list[int] = []
+    recording(backend, "memories:store", threads)
+    await _remember(backend, "first note")
+    assert threads == [threading.get_ident()]
+    await backend.aclose()
+
+
+async def test_a_bounded_plan_waits_on_the_worker_while_another_process_writes(tmp_path):
+    path = tmp_path / "w.db"
+    backend = EmbeddedBackend(path)
+    threads: list[int] = []
+    recording(backend, "memories:store", threads)
+    await _remember(backend, "first note")  # the space, user and agent exist now
+    other = sqlite3.connect(path, isolation_level=None)  # another process's connection, mid-write
+    other.execute("BEGIN IMMEDIATE")
+    stored: list[dict] = []
+    loop_free = anyio.Event()
+
+    async def remember() -> None:
+        stored.append(await _remember(backend, "second note"))
+
+    async def meanwhile() -> None:
+        loop_free.set()
+
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(remember)
+        tg.start_soon(meanwhile)  # runs while remember waits: the loop is not blocked
+        await loop_free.wait()
+        assert stored == []
+        other.execute("COMMIT")  # the other writer finishes; remember goes on
+    other.close()
+    assert stored[0]["content"] == "second note"
+    assert threads[1] != threading.get_ident()  # it waited on the worker thread
+    assert len(await backend.query("memories:list", {"memorySpaceId": "s1"})) == 2
     await backend.aclose()

@@ -10,7 +10,7 @@ import anyio
 
 from cortex_mcp.backends.base import Call, KindDispatch, Nested, Plan, T, check_call, drive
 from cortex_mcp.backends.embedded.handlers import load_handlers
-from cortex_mcp.backends.embedded.store import Store, Tx
+from cortex_mcp.backends.embedded.store import Busy, Store, Tx
 from cortex_mcp.contract.catalog import get_function
 from cortex_mcp.errors import FunctionNotFoundError
 from cortex_mcp.ids import table_of_id
@@ -53,11 +53,12 @@ class EmbeddedBackend(KindDispatch):
         args = _copy(args)  # handlers may keep or mutate what they are given
         return self.store.run(kind != "query", lambda tx: handler(tx, args))
 
-    def run_plan_sync(self, plan: Plan[T]) -> T:
+    def run_plan_sync(self, plan: Plan[T], wait: bool = True) -> T:
         """Run a whole plan in ONE write transaction (one BEGIN IMMEDIATE, one `now`); each call in
         its own savepoint, so an error the plan catches undoes only that call's writes, and an
-        error it does not catch (or a crash) undoes the whole plan."""
-        return self.store.run(True, lambda tx: drive(plan, lambda request: self._nested(tx, request)))
+        error it does not catch (or a crash) undoes the whole plan. `wait=False`: `Busy` (before
+        the plan starts) rather than wait for the write lock."""
+        return self.store.run(True, lambda tx: drive(plan, lambda request: self._nested(tx, request)), wait)
 
     def _nested(self, tx: Tx, request: Call | Nested) -> Any:
         if isinstance(request, Nested):
@@ -86,7 +87,14 @@ class EmbeddedBackend(KindDispatch):
         tx.conn.execute("RELEASE plan_step")
         return result
 
-    async def run_plan(self, plan: Plan[T]) -> T:
+    async def run_plan(self, plan: Plan[T], bounded: bool = False) -> T:
+        """`bounded`: a plan of a few small calls (remember); it runs on the event loop's thread when
+        the connection and the write lock are free at once (a thread hand-off costs more than it)."""
+        if bounded and not self._limiter.borrowed_tokens:
+            try:
+                return self.run_plan_sync(plan, wait=False)
+            except Busy:
+                pass  # another process is writing: wait for it on the worker, not on the loop
         return await anyio.to_thread.run_sync(self.run_plan_sync, plan, limiter=self._limiter)
 
     async def _call(self, kind: str, path: str, args: Any) -> Any:

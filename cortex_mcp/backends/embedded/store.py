@@ -761,6 +761,10 @@ MIGRATIONS: list[Step] = [
 ]
 
 
+class Busy(Exception):
+    """The connection or the database's write lock is taken: a caller that may not wait goes another way."""
+
+
 class Store:
     """Owns the SQLite connection; runs each call in its own transaction."""
 
@@ -822,24 +826,46 @@ class Store:
                     raise
                 time.sleep(0.005)
 
+    def _begin_now(self, immediate: bool) -> None:
+        """Begin without waiting: `Busy` when another connection holds the write lock."""
+        self.conn.execute("PRAGMA busy_timeout = 0")
+        try:
+            self.conn.execute("BEGIN IMMEDIATE" if immediate else "BEGIN")
+        except sqlite3.OperationalError as exc:
+            if "locked" in str(exc) or "busy" in str(exc):
+                raise Busy from None
+            raise
+        finally:
+            self.conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+
     @contextmanager
-    def transaction(self, writable: bool) -> Iterator[sqlite3.Connection]:
-        """One transaction on the connection: committed at the end, rolled back on any exception."""
+    def transaction(self, writable: bool, wait: bool = True) -> Iterator[sqlite3.Connection]:
+        """One transaction on the connection: committed at the end, rolled back on any exception.
+        `wait=False`: raise `Busy` at once (nothing run) instead of waiting for the connection or
+        for another process's write lock."""
         if writable and self.read_only:
             raise plain_error("The database is open read-only (--read-only): nothing can be changed.")
-        with self._lock:
-            self._begin(immediate=writable)
+        if not self._lock.acquire(blocking=wait):
+            raise Busy
+        try:
+            if wait:
+                self._begin(immediate=writable)
+            else:
+                self._begin_now(immediate=writable)
             try:
                 yield self.conn
                 self.conn.execute("COMMIT")
             except BaseException:
                 self.conn.execute("ROLLBACK")
                 raise
+        finally:
+            self._lock.release()
 
-    def run(self, writable: bool, fn: Callable[[Tx], Any]) -> Any:
-        """Run `fn(tx)` in one transaction; any exception rolls back every write."""
+    def run(self, writable: bool, fn: Callable[[Tx], Any], wait: bool = True) -> Any:
+        """Run `fn(tx)` in one transaction; any exception rolls back every write. `wait=False`: see
+        `transaction` (`Busy` is raised before `fn` runs)."""
         tx = None
-        with self.transaction(writable) as conn:
+        with self.transaction(writable, wait) as conn:
             tx = Tx(conn, int(time.time() * 1000), writable)
             result = fn(tx)
         if tx.scrub_after_commit:
