@@ -271,6 +271,9 @@ def _lookup(doc: dict, field_path: str) -> Any:
 # rarest first while their matches fit (a term too common to discriminate is left out), so the
 # work is bounded by this budget and the result size, not by how many rows share a common word.
 MATCH_BUDGET = 2000
+# A question whose every term is more common than the budget (common words only, or a very large
+# store) ranks only this many of its rarest term's newest matches.
+NEWEST_MATCHES = 500
 _BM25_MIN_IDF = 1e-6  # FTS5's floor for a term in more than half the rows
 
 
@@ -303,7 +306,7 @@ def plan(conn: sqlite3.Connection, fts: str, terms: list[str], budget: int | Non
     each once at average length scores about that much, so it normalises scores to ~[0, 1].
 
     When even the rarest term is in more rows than the budget (a question of common words only),
-    only its newest `budget` matches are ranked (`since`): the work stays bounded at any size."""
+    only its `NEWEST_MATCHES` newest matches are ranked (`since`): the work stays bounded at any size."""
     budget = MATCH_BUDGET if budget is None else budget
     counted: list[tuple[int, str]] = []
     for term in dict.fromkeys(terms):
@@ -322,7 +325,7 @@ def plan(conn: sqlite3.Connection, fts: str, terms: list[str], budget: int | Non
     if chosen and chosen[0][0] > budget:
         row = conn.execute(
             f'SELECT rowid FROM "{fts}" WHERE "{fts}" MATCH ? ORDER BY rowid DESC LIMIT 1 OFFSET ?',
-            (f'"{chosen[0][1]}"', max(0, budget - 1)),
+            (f'"{chosen[0][1]}"', max(0, min(budget, NEWEST_MATCHES) - 1)),
         ).fetchone()
         since = row[0] if row else None
     total = row_count(conn, fts)
