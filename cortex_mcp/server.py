@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
 from mcp.server.auth.settings import AuthSettings
@@ -43,10 +43,16 @@ def open_backend(config: Config) -> Backend:
 
 
 def build_server(
-    config: Config, backend: Backend | None = None, *, tokens: list[Token] | None = None, url: str | None = None
+    config: Config,
+    backend: Backend | Callable[[], Backend] | None = None,
+    *,
+    tokens: list[Token] | None = None,
+    url: str | None = None,
 ) -> MCPServer:
-    """The server for `config`. A backend passed in stays open; otherwise each run of the server
-    (each stdio process, each in-process client session) opens its own and closes it at the end.
+    """The server for `config`. Without `backend`, each run of the server (each stdio process, each
+    in-process client session) opens its own backend and closes it at the end. A backend passed in
+    serves every run and stays open; so does the one a function passed in gives each run (the tests
+    share one server across many stores this way).
 
     With `tokens` (HTTP), every request needs `Authorization: Bearer <token>` and is held to that
     token's scope; `url` is the server's base URL (advertised in the 401's resource metadata)."""
@@ -63,11 +69,12 @@ def build_server(
         """Tools reach the backend as the lifespan context (toolsets/base.py `backend_of`)."""
         try:
             if backend is not None:
-                runtime.open_runs.append(backend)
+                given = backend() if callable(backend) else backend
+                runtime.open_runs.append(given)
                 try:
-                    yield backend
+                    yield given
                 finally:
-                    runtime.open_runs.remove(backend)
+                    runtime.open_runs.remove(given)
                 return
             opened = open_backend(config)
             runtime.open_runs.append(opened)

@@ -1,8 +1,9 @@
-"""Shared fixtures. Async test modules set `pytestmark = pytest.mark.anyio`; `backend` is a fresh store.
+"""Shared fixtures (how they are shared and how to isolate a test: tests/README.md).
 
-`backend` runs every test on each target:
+Async test modules set `pytestmark = pytest.mark.anyio`. `backend` is a fresh, empty store, on each target:
 - `embedded`: EmbeddedBackend in process;
-- `convex`: ConvexBackend over loopback HTTP to a WireServer serving a fresh embedded database;
+- `convex`: ConvexBackend over loopback HTTP to the session's WireServer, which serves this test's own
+  fresh embedded database (the server is shared: starting and stopping one costs ~0.15 s);
 - `live`: ConvexBackend against CORTEX_TEST_CONVEX_URL (with CORTEX_TEST_CONVEX_DEPLOY_KEY if set);
   skipped unless that variable is set. The tests expect an empty deployment: set
   CORTEX_TEST_CONVEX_PURGE=1 to empty every table (`admin:clearTable`) before each test.
@@ -14,17 +15,67 @@ the wire server; on `live` touching it skips the test.
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
+from pathlib import Path
 
 import pytest
 
 from cortex_mcp.backends.embedded import EmbeddedBackend
+from tests.helpers import fresh_backend, set_template_db
 
 LIVE_URL = os.environ.get("CORTEX_TEST_CONVEX_URL")
+
+_saved_tool_cache: list[str | None] = []
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Tool schemas are cached in a folder of this session's, never the user's (toolsets/lazy.py):
+    a test run neither reads a stale cache nor leaves one behind."""
+    from cortex_mcp.toolsets import lazy
+
+    _saved_tool_cache.append(os.environ.get("CORTEX_TOOL_CACHE"))
+    os.environ["CORTEX_TOOL_CACHE"] = tempfile.mkdtemp(prefix="cortex-tool-cache-")
+    lazy.cache_file.cache_clear()
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    from cortex_mcp.toolsets import lazy
+
+    if not _saved_tool_cache:
+        return
+    shutil.rmtree(os.environ.pop("CORTEX_TOOL_CACHE", ""), ignore_errors=True)
+    saved = _saved_tool_cache.pop()
+    if saved is not None:
+        os.environ["CORTEX_TOOL_CACHE"] = saved
+    lazy.cache_file.cache_clear()
 
 
 @pytest.fixture
 def anyio_backend():
     return "asyncio"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _template_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One empty, current database per session; `fresh_db` copies it."""
+    path = tmp_path_factory.mktemp("template") / "cortex.db"
+    EmbeddedBackend(path).store.close()  # the last connection closed: the WAL is folded into the file
+    set_template_db(path)
+    return path
+
+
+@pytest.fixture(scope="session")
+def wire_server(tmp_path_factory: pytest.TempPathFactory):
+    """The session's WireServer. Between tests it serves an empty database of its own; the `backend`
+    fixture points it at each test's fresh database (`server.app.backend`)."""
+    from cortex_mcp.backends.embedded.wire import WireServer
+
+    idle = fresh_backend(tmp_path_factory.mktemp("wire") / "idle.db")
+    server = WireServer(idle).start()
+    yield server
+    server.close()
+    idle.store.close()
 
 
 class _NoStore:
@@ -62,9 +113,9 @@ async def _purge_live(b) -> None:
     ]
 )
 async def backend(request, tmp_path):
-    """A Backend on a fresh database file (or, for `live`, the test deployment)."""
+    """A Backend on a fresh, empty database file (or, for `live`, the test deployment)."""
     if request.param == "embedded":
-        b = EmbeddedBackend(tmp_path / "cortex.db")
+        b = fresh_backend(tmp_path / "cortex.db")
         try:
             yield b
         finally:
@@ -74,16 +125,17 @@ async def backend(request, tmp_path):
     from cortex_mcp.backends.convex import ConvexBackend
 
     if request.param == "convex":
-        from cortex_mcp.backends.embedded.wire import WireServer
-
-        server = WireServer(tmp_path / "cortex.db").start()
+        server = request.getfixturevalue("wire_server")
+        store = fresh_backend(tmp_path / "cortex.db")
+        idle, server.app.backend = server.app.backend, store
         b = ConvexBackend(server.url, deploy_key=server.key, timeout=10.0)
-        b.store = server.backend.store  # type: ignore[attr-defined]
+        b.store = store.store  # type: ignore[attr-defined]
         try:
             yield b
         finally:
             await b.aclose()
-            server.close()
+            server.app.backend = idle
+            await store.aclose()
         return
 
     b = ConvexBackend(LIVE_URL, deploy_key=os.environ.get("CORTEX_TEST_CONVEX_DEPLOY_KEY") or None, timeout=30.0)

@@ -1,4 +1,4 @@
-"""Helpers the test modules share (fixtures stay in conftest.py files).
+"""Helpers the test modules share (fixtures stay in conftest.py files; see tests/README.md).
 
 Imported as `from tests.helpers import ...`: pytest puts the repository root on sys.path
 (`pythonpath` in pyproject.toml), so this works however and wherever pytest is called.
@@ -7,11 +7,17 @@ Imported as `from tests.helpers import ...`: pytest puts the repository root on 
 from __future__ import annotations
 
 import os
+import shutil
 import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
-from mcp import StdioServerParameters
+from mcp import Client, StdioServerParameters
+from mcp.server.mcpserver import MCPServer
 
+from cortex_mcp.backends.embedded import EmbeddedBackend
 from cortex_mcp.config import Config
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -22,8 +28,10 @@ def make_config(tmp_path, **overrides) -> Config:
 
 
 def server_params(db: Path, *extra: str, agent: str = "stdio-agent") -> StdioServerParameters:
-    """A `cortex-mcp` subprocess on `db`, as a host starts it."""
+    """A `cortex-mcp` subprocess on `db`, as a host starts it (with the session's tool-schema cache)."""
     env = {"PYTHONPATH": str(ROOT), "CORTEX_LOG_LEVEL": "WARNING", "HOME": os.environ.get("HOME", "/tmp")}
+    if "CORTEX_TOOL_CACHE" in os.environ:
+        env["CORTEX_TOOL_CACHE"] = os.environ["CORTEX_TOOL_CACHE"]
     return StdioServerParameters(
         command=sys.executable,
         args=["-m", "cortex_mcp", "--db", str(db), "--user-id", "alex", "--agent-id", agent, *extra],
@@ -43,3 +51,77 @@ async def fails(client, tool, args=None) -> str:
     result = await client.call_tool(tool, args or {})
     assert result.is_error, f"{tool} unexpectedly succeeded: {result.structured_content}"
     return result.content[0].text
+
+
+# -- fresh databases ---------------------------------------------------------------------------
+# Creating the schema costs ~30 ms; copying a file made once per session costs ~3 ms.
+_TEMPLATE: dict[str, Path] = {}
+
+
+def set_template_db(path: Path) -> None:
+    """Called once per session by tests/conftest.py: `path` is an empty, current database."""
+    _TEMPLATE["db"] = path
+
+
+def fresh_db(path: Path) -> Path:
+    """An empty, current database file at `path` (a copy of the session's template when there is one)."""
+    template = _TEMPLATE.get("db")
+    if template is not None and not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(template, path)
+    return path
+
+
+def fresh_backend(path: Path) -> EmbeddedBackend:
+    """An EmbeddedBackend on an empty database at `path` (the caller closes it)."""
+    return EmbeddedBackend(fresh_db(path))
+
+
+# -- MCP servers shared across tests ------------------------------------------------------------
+class BackendSlot:
+    """The backend a shared server gives its next run: the current test's (see `connect`)."""
+
+    def __init__(self) -> None:
+        self.current: Any = None
+
+    def __call__(self) -> Any:
+        if self.current is None:
+            raise RuntimeError("a shared test server was used outside `connect()`")
+        return self.current
+
+
+_SHARED: dict[Config, tuple[MCPServer, BackendSlot]] = {}
+_SHARED_DB = Path("/nonexistent/cortex-mcp-tests/shared-server.db")  # never opened: a backend is passed in
+
+
+def _shareable(config: Config) -> bool:
+    """A server holds no state of its own between sessions unless it can enable toolsets at run time
+    (the tool list changes) or embeds (the embedder and `reindex` use the configured database)."""
+    return not config.dynamic_toolsets and config.embeddings == "none"
+
+
+@asynccontextmanager
+async def connect(backend, **overrides: Any) -> AsyncIterator[Client]:
+    """An in-process `mcp.Client` on a server for `make_config(..., **overrides)` whose tools reach
+    `backend`. Servers are built once per configuration and process and reused: each test stays
+    isolated by its own backend (a fresh store from the `backend` fixture)."""
+    from cortex_mcp.server import build_server
+
+    config = Config(**{"db_path": _SHARED_DB, "memory_space": "test-space", "user_id": "alex", **overrides})
+    if not _shareable(config) and config.db_path == _SHARED_DB:
+        raise ValueError("this configuration uses its database file: pass db_path=")
+    shared = _SHARED.get(config) if _shareable(config) else None
+    if shared is None and _shareable(config):
+        slot = BackendSlot()
+        shared = _SHARED[config] = (build_server(config, backend=slot), slot)
+    if shared is None or shared[1].current is not None:  # not shareable, or already serving in this test
+        async with Client(build_server(config, backend=backend)) as client:
+            yield client
+        return
+    server, slot = shared
+    slot.current = backend
+    try:
+        async with Client(server) as client:
+            yield client
+    finally:
+        slot.current = None

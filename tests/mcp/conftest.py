@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import pytest
-from mcp import Client
 
-from cortex_mcp.server import build_server
-from tests.helpers import make_config
+from tests.helpers import connect
 
 
 @pytest.fixture
-async def client(backend, tmp_path):
-    server = build_server(make_config(tmp_path, toolsets=("all",)), backend=backend)
-    async with Client(server) as c:
+async def client(backend):
+    """A real `mcp.Client` on a server with every toolset, shared across tests (tests/README.md)."""
+    async with connect(backend, toolsets=("all",)) as c:
         yield c
