@@ -54,8 +54,8 @@ class EmbeddedBackend(KindDispatch):
         return self.store.run(kind != "query", lambda tx: handler(tx, args))
 
     def run_plan_sync(self, plan: Plan[T], wait: bool = True) -> T:
-        """Run a whole plan in ONE write transaction (one BEGIN IMMEDIATE, one `now`); each call in
-        its own savepoint, so an error the plan catches undoes only that call's writes, and an
+        """Run a whole plan in ONE write transaction (one BEGIN IMMEDIATE, one `now`); each mutation
+        in its own savepoint, so an error the plan catches undoes only that call's writes, and an
         error it does not catch (or a crash) undoes the whole plan. `wait=False`: `Busy` (before
         the plan starts) rather than wait for the write lock."""
         return self.store.run(True, lambda tx: drive(plan, lambda request: self._nested(tx, request)), wait)
@@ -70,6 +70,8 @@ class EmbeddedBackend(KindDispatch):
         check_call(fn.kind, request.path, request.args)
         args = _copy(request.args)
         step = Tx(tx.conn, tx.now, writable=fn.kind != "query")
+        if fn.kind == "query":
+            return handler(step, args)  # it cannot write: nothing to undo, no savepoint
         result = self._in_savepoint(tx, lambda: handler(step, args))
         tx.scrub_after_commit |= step.scrub_after_commit
         return result
