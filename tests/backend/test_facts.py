@@ -739,10 +739,10 @@ async def test_find_by_structure(backend):
 
 
 async def test_search_sorted_by_a_field_reads_only_the_page(tmp_path, monkeypatch):
-    from cortex_mcp.backends.embedded import EmbeddedBackend
     from cortex_mcp.backends.embedded import store as store_module
+    from tests.helpers import fresh_backend
 
-    backend = EmbeddedBackend(tmp_path / "f.db")
+    backend = fresh_backend(tmp_path / "f.db")
     for i in range(40):  # confidences with many ties; relevance differs by how often "tea" occurs
         await store(backend, fact=f"tea {'tea ' * (i % 3)}note {i}", confidence=10 * (i % 4))
     await store(backend, fact="coffee only", confidence=99)

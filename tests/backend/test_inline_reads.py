@@ -13,6 +13,7 @@ import pytest
 from cortex_mcp.api import memory
 from cortex_mcp.backends.embedded import EmbeddedBackend
 from cortex_mcp.backends.embedded.backend import INLINE_QUERIES
+from tests.helpers import fresh_backend
 
 pytestmark = pytest.mark.anyio
 
@@ -35,7 +36,7 @@ def recording(backend: EmbeddedBackend, path: str, threads: list[int], hold: thr
 
 
 async def test_a_bounded_read_runs_on_the_loop_thread_when_the_connection_is_free(tmp_path):
-    backend = EmbeddedBackend(tmp_path / "i.db")
+    backend = fresh_backend(tmp_path / "i.db")
     threads: list[int] = []
     recording(backend, "recall:search", threads)
     recording(backend, "memories:list", threads)
@@ -47,7 +48,7 @@ async def test_a_bounded_read_runs_on_the_loop_thread_when_the_connection_is_fre
 
 
 async def test_a_bounded_read_waits_for_a_call_that_holds_the_connection(tmp_path):
-    backend = EmbeddedBackend(tmp_path / "i.db")
+    backend = fresh_backend(tmp_path / "i.db")
     threads: list[int] = []
     release, entered = threading.Event(), threading.Event()
     recording(backend, "memories:list", threads, hold=release, entered=entered)
@@ -80,7 +81,7 @@ async def _remember(backend: EmbeddedBackend, content: str) -> dict:
 
 
 async def test_a_bounded_plan_runs_on_the_loop_thread_when_the_write_lock_is_free(tmp_path):
-    backend = EmbeddedBackend(tmp_path / "w.db")
+    backend = fresh_backend(tmp_path / "w.db")
     threads: list[int] = []
     recording(backend, "memories:store", threads)
     await _remember(backend, "first note")
@@ -90,7 +91,7 @@ async def test_a_bounded_plan_runs_on_the_loop_thread_when_the_write_lock_is_fre
 
 async def test_a_bounded_plan_waits_on_the_worker_while_another_process_writes(tmp_path):
     path = tmp_path / "w.db"
-    backend = EmbeddedBackend(path)
+    backend = fresh_backend(path)
     threads: list[int] = []
     recording(backend, "memories:store", threads)
     await _remember(backend, "first note")  # the space, user and agent exist now

@@ -14,6 +14,7 @@ from cortex_mcp.backends.base import call
 from cortex_mcp.backends.embedded import EmbeddedBackend, fulltext
 from cortex_mcp.backends.embedded.schema import TABLES
 from cortex_mcp.errors import BackendUnavailableError, FunctionNotFoundError
+from tests.helpers import fresh_backend
 
 pytestmark = pytest.mark.anyio
 
@@ -190,7 +191,7 @@ async def test_the_plan_gives_the_exhaustive_ranking_within_its_budget(tmp_path)
 
 
 async def test_a_question_of_common_words_ranks_only_their_newest_matches(tmp_path, monkeypatch):
-    backend = EmbeddedBackend(tmp_path / "c.db")
+    backend = fresh_backend(tmp_path / "c.db")
     for i in range(30):
         await note(backend, f"common word {'common ' * (i % 3)}{i}", space="s1" if i % 4 else "s2")
     conn = backend.store.conn
