@@ -424,7 +424,8 @@ class Tx:
         expr = fulltext.any_term(terms)
         bm25 = ", ".join([f'"{fts}"', *map(str, weights)])
         newest = "" if since is None else f" AND s.rowid >= {int(since)}"
-        in_scope = "".join(f' AND "{_column(name)}" IS ?' for name in scope)
+        # `+`: the documents are read by rowid; the scope is checked on them, not looked up in an index
+        in_scope = "".join(f' AND +"{_column(name)}" IS ?' for name in scope)
         joined_in_scope = "".join(f' AND t."{_column(name)}" IS ?' for name in scope)
         scope_values = [_sql_value(value) for value in scope.values()]
         top = self.conn.execute(
