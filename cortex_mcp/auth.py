@@ -75,6 +75,12 @@ class Scope:
             return configured
         return next(iter(self.users))
 
+    def has_space(self, space: str) -> bool:
+        return self.spaces is None or space in self.spaces
+
+    def has_user(self, user: str) -> bool:
+        return self.users is None or user in self.users
+
     def check_space(self, value: Any, field_name: str) -> None:
         if self.spaces is not None and isinstance(value, str) and value not in self.spaces:
             raise PermissionDenied(f"memory space {value[:200]!r} is outside this token's scope", field_name)

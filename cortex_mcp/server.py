@@ -16,6 +16,7 @@ from cortex_mcp.auth import Access, StaticTokenVerifier, Token, lock_scope
 from cortex_mcp.backends.base import Backend
 from cortex_mcp.config import Config
 from cortex_mcp.toolsets.base import Registrar, Runtime
+from cortex_mcp.toolsets.caller import CallerScope
 from cortex_mcp.toolsets.client_log import register_logging
 from cortex_mcp.toolsets.dynamic import DynamicToolsets
 from cortex_mcp.toolsets.prompts import register_prompts
@@ -66,22 +67,16 @@ def build_server(
 
     @asynccontextmanager
     async def lifespan(_server: MCPServer) -> AsyncIterator[Backend]:
-        """Tools reach the backend as the lifespan context (toolsets/base.py `backend_of`)."""
+        """The server run's backend: caller.py's middleware hands each request this backend held to
+        the caller's scope (toolsets/base.py `backend_of`, `Runtime.backend`)."""
         try:
             if backend is not None:
-                given = backend() if callable(backend) else backend
-                runtime.open_runs.append(given)
-                try:
-                    yield given
-                finally:
-                    runtime.open_runs.remove(given)
+                yield backend() if callable(backend) else backend
                 return
             opened = open_backend(config)
-            runtime.open_runs.append(opened)
             try:
                 yield opened
             finally:
-                runtime.open_runs.remove(opened)
                 await opened.aclose()
         finally:
             if runtime.embedder is not None:
@@ -114,6 +109,7 @@ def build_server(
         instructions=INSTRUCTIONS,
         lifespan=lifespan,
         tools=registrar.tools,
+        middleware=[CallerScope(runtime.access)],  # every request's backend is held to its caller's scope
         **auth,  # type: ignore[arg-type]
     )
     if dynamic is not None:

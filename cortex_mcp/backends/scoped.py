@@ -1,24 +1,72 @@
-"""A Backend held to a caller's Scope: the one place scopes are enforced, below every tool.
+"""A Backend held to a caller's Scope: the one place scopes are enforced, below every handler.
 
 - a read-only scope runs queries only;
 - every `memorySpaceId` / `userId` (and their list and target forms), anywhere in the arguments,
   must be inside the scope, else PERMISSION_DENIED naming the field;
-- with a restricted scope, a mutation or action whose function addresses no memory space or user
-  (purgeAll, admin:*, the agent registry...) is refused: it would reach beyond the scope;
-- results are filtered: records (objects with `memorySpaceId` / `userId`) outside the scope are
-  dropped from lists, and a single out-of-scope record refuses the call.
+- the scope is pushed into the query where the function takes the space / user as an argument:
+  an absent optional `memorySpaceId` / `userId` becomes the scope's only space / user (a scope
+  with several must name one), so lists, counts, `total`, `hasMore` and cursors are computed over
+  visible records only, and `*:deleteMany`-style writes cannot reach other users;
+- a function that is not confined to one space or user on a restricted dimension (purgeAll,
+  admin:*, the agent registry's writes, cross-space totals...) is refused, except the reads in
+  `FILTERED_READS`, whose results carry their owner and are filtered;
+- results are filtered: records (objects with `memorySpaceId` / `userId`; a user profile's `id`)
+  outside the scope are dropped from lists, and a single out-of-scope record refuses the call
+  (PERMISSION_DENIED). A mutation naming a memory or fact by id reads its owner first, and its result
+  is checked too, in one transaction where the backend runs plans atomically (embedded): nothing out
+  of scope is written (on Convex the read and the write are two calls);
+- plans keep running as one transaction (`run_plan`), each call of the plan held to the scope.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Generator
+from typing import Any, TypeVar
 
 from cortex_mcp.auth import PermissionDenied, Scope
-from cortex_mcp.backends.base import Backend, KindDispatch
-from cortex_mcp.contract.catalog import get_function
+from cortex_mcp.backends.base import AtomicPlans, Backend, Call, KindDispatch, Nested, Plan, run_plan
+from cortex_mcp.contract.catalog import Function, get_function
+
+T = TypeVar("T")
 
 SPACE_KEYS = ("memorySpaceId", "targetMemorySpaceId", "memorySpaceIds", "hiveId")
 USER_KEYS = ("userId", "userIds")
+
+# Reads that address no space or user but return records that carry their owner (checked one by one,
+# dropped from lists; none reports a total): by-id reads of contexts and conversations, and the agent
+# registry and user profiles, which belong to no memory space.
+FILTERED_READS = frozenset(
+    {
+        "contexts:get",
+        "contexts:getChain",
+        "contexts:getRoot",
+        "contexts:getChildren",
+        "contexts:getByConversation",
+        "contexts:findOrphaned",
+        "conversations:get",
+        "memorySpaces:findByParticipant",
+        "memorySpaces:search",
+        "agents:get",
+        "agents:list",
+        "agents:exists",
+        "agents:count",
+        "users:list",
+    }
+)
+# Record ids a mutation may name within an in-scope space, and the read that shows the record's owner.
+_FACT = ("facts:get", "factId")
+OWNED_BY_ID = {
+    "memoryId": ("memories:get", "memoryId"),
+    **{key: _FACT for key in ("factId", "oldFactId", "newFactId", "keepFactId", "factIds")},
+}
+# Functions about user profiles (no memory space): a record's `id` is its user.
+_USER_MODULE = "users:"
+
+
+def _profiles(path: str, args: dict[str, Any]) -> bool:
+    """A call about user profiles: `users:*`, or `immutable:*` on records of type "user" (the profiles
+    themselves, stored with their `userId`). Profiles belong to users, not to a memory space."""
+    return path.startswith(_USER_MODULE) or (path.startswith("immutable:") and args.get("type") == "user")
 
 
 class ScopedBackend(KindDispatch):
@@ -30,19 +78,84 @@ class ScopedBackend(KindDispatch):
         return None
 
     async def _call(self, kind: str, path: str, args: dict[str, Any]) -> Any:
+        fn = get_function(path)
+        args = self._admit(kind, path, fn, args)
+        if self.scope.restricted and kind == "mutation" and fn is not None and fn.kind == kind:
+            # one transaction on the embedded backend: nothing out of scope is ever written
+            return await run_plan(self.inner, self._checked(path, args))
+        result = await getattr(self.inner, kind)(path, args)
+        return self._filter(path, result) if self.scope.restricted else result
+
+    def _checked(self, path: str, args: dict[str, Any]) -> Plan[Any]:
+        """A mutation whose target and result are checked: a record it names by id is read first (it
+        may belong to another user of the space), and its result is filtered before it commits."""
+        space = args.get("memorySpaceId")
+        for key, (getter, id_key) in OWNED_BY_ID.items():
+            given = args.get(key)
+            for record_id in (given if isinstance(given, list) else [given]) if isinstance(space, str) else []:
+                if isinstance(record_id, str):
+                    self._filter(getter, (yield Call(getter, {"memorySpaceId": space, id_key: record_id})))
+        return self._filter(path, (yield Call(path, args)))
+
+    async def run_plan(self, plan: Plan[T]) -> T:
+        """The plan as one transaction where the inner backend can (embedded), each call held to the scope."""
+        if isinstance(self.inner, AtomicPlans):
+            return await self.inner.run_plan(self._scoped_plan(plan))
+        return await run_plan(_CallByCall(self), plan)  # call by call, each through this backend
+
+    def _scoped_plan(self, plan: Plan[T]) -> Generator[Call | Nested, Any, T]:
+        """`plan` with each call admitted and its result filtered; errors reach the plan at its yield."""
+        result: Any = None
+        error: Exception | None = None
+        while True:
+            try:
+                request = plan.send(result) if error is None else plan.throw(error)
+            except StopIteration as stop:
+                return stop.value
+            result, error = None, None
+            try:
+                if isinstance(request, Nested):
+                    result = yield Nested(self._scoped_plan(request.plan))
+                else:
+                    fn = get_function(request.path)
+                    args = self._admit(fn.kind if fn else "query", request.path, fn, request.args)
+                    found = yield Call(request.path, args)
+                    result = self._filter(request.path, found) if self.scope.restricted else found
+            except Exception as exc:  # noqa: BLE001 - handed to the plan, which may catch it
+                error = exc
+
+    # -- before the call ------------------------------------------------------------------------
+
+    def _admit(self, kind: str, path: str, fn: Function | None, args: dict[str, Any]) -> dict[str, Any]:
+        """The arguments to send, or PERMISSION_DENIED: the scope checked and pushed into them."""
         scope = self.scope
         if not scope.write and kind != "query":
             raise PermissionDenied(f"this token is read-only: {path} ({kind}) is refused")
-        if scope.restricted:
-            self._check_args(args, "")
-            fn = get_function(path)
-            addressed = fn is not None and any(k in fn.args.fields for k in (*SPACE_KEYS, *USER_KEYS))
-            if kind != "query" and not addressed:
+        if not scope.restricted or fn is None:
+            return args
+        self._check_args(args, "")
+        fields = fn.args.fields
+        has_space, has_user = any(k in fields for k in SPACE_KEYS), any(k in fields for k in USER_KEYS)
+        narrowed = dict(args)
+        for addressed, key, allowed, what, confined in (
+            # a user profile belongs to no memory space; a space's records carry their user (filtered)
+            (has_space, "memorySpaceId", scope.spaces, "memory space", _profiles(path, args)),
+            (has_user, "userId", scope.users, "user", has_space),
+        ):
+            if allowed is None:
+                continue
+            if addressed:
+                if key in fields and key not in args:  # the scope becomes the query's filter
+                    if len(allowed) != 1:
+                        raise PermissionDenied(
+                            f"{path} would span every {what} of this token's scope; name one in {key}", key
+                        )
+                    narrowed[key] = next(iter(allowed))
+            elif not confined and path not in FILTERED_READS:
                 raise PermissionDenied(
-                    f"{path} is not limited to one memory space or user; it needs an unrestricted token"
+                    f"{path} is not limited to one {what}; it needs a token whose scope covers every {what}"
                 )
-        result = await getattr(self.inner, kind)(path, args)
-        return self._filter(result) if scope.restricted else result
+        return narrowed
 
     def _check_args(self, value: Any, where: str) -> None:
         if isinstance(value, dict):
@@ -58,18 +171,36 @@ class ScopedBackend(KindDispatch):
             for i, item in enumerate(value):
                 self._check_args(item, f"{where}[{i}]")
 
-    def _outside(self, record: dict[str, Any]) -> bool:
-        space, user = record.get("memorySpaceId"), record.get("userId")
+    # -- after the call -------------------------------------------------------------------------
+
+    def _outside(self, record: dict[str, Any], users_by_id: bool) -> bool:
+        space = record.get("memorySpaceId")
+        user = record.get("id") if users_by_id else record.get("userId")
         spaces, users = self.scope.spaces, self.scope.users
         return (spaces is not None and isinstance(space, str) and space not in spaces) or (
             users is not None and isinstance(user, str) and user not in users
         )
 
-    def _filter(self, value: Any) -> Any:
+    def _filter(self, path: str, value: Any, users_by_id: bool | None = None) -> Any:
+        by_id = path.startswith(_USER_MODULE) if users_by_id is None else users_by_id
         if isinstance(value, list):
-            return [self._filter(v) for v in value if not (isinstance(v, dict) and self._outside(v))]
+            kept = [v for v in value if not (isinstance(v, dict) and self._outside(v, by_id))]
+            return [self._filter(path, v, by_id) for v in kept]
         if isinstance(value, dict):
-            if self._outside(value):
+            if self._outside(value, by_id):
                 raise PermissionDenied("the record belongs to a memory space or user outside this token's scope")
-            return {k: self._filter(v) for k, v in value.items()}
+            return {k: self._filter(path, v, False) for k, v in value.items()}
         return value
+
+
+class _CallByCall(KindDispatch):
+    """A ScopedBackend seen without `run_plan`, so base.run_plan drives a plan through it call by call."""
+
+    def __init__(self, scoped: ScopedBackend):
+        self.scoped, self.name = scoped, scoped.name
+
+    async def _call(self, kind: str, path: str, args: dict[str, Any]) -> Any:
+        return await self.scoped._call(kind, path, args)
+
+    async def aclose(self) -> None:
+        return None

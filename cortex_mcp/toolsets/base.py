@@ -1,8 +1,9 @@
 """What every toolset shares: the runtime, tool registration with annotations, error text.
 
 `Registrar.add` is the one place a tool is registered: it applies `--read-only`, sets the
-annotations, compacts the schemas, and wraps the tool so that during a call `Runtime.backend` is
-the backend of the server run serving it (the lifespan context), its result reaches the agent as
+annotations, compacts the schemas, and wraps the tool so that its own space and user arguments are
+checked against the caller's scope (caller.py resolved it for the request, and `Runtime.backend`,
+the request's backend, is held to it), its result reaches the agent as
 compact text beside the structured content, and errors from any layer (bad arguments included)
 as actionable text in one format: `CODE: message (field: x). Next: hint`.
 """
@@ -13,9 +14,7 @@ import functools
 import inspect
 import json
 import logging
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from contextvars import ContextVar
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Annotated, Any
 
@@ -29,38 +28,27 @@ from mcp.types import CallToolResult, TextContent, ToolAnnotations
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from cortex_mcp.api.embeddings import Embedder
-from cortex_mcp.auth import FULL, Access, Scope
+from cortex_mcp.auth import Access, Scope
 from cortex_mcp.backends.base import Backend
-from cortex_mcp.backends.scoped import ScopedBackend
 from cortex_mcp.config import Config
 from cortex_mcp.contract import error_text
 from cortex_mcp.errors import ArgumentValidationError, CortexError
 from cortex_mcp.limits import MAX_ERROR_MESSAGE, check_arguments, echo
+from cortex_mcp.toolsets.caller import current_backend, current_scope
 from cortex_mcp.toolsets.client_log import client_log
 from cortex_mcp.toolsets.lazy import LazyTool, SchemaCache, cache_file, settings_fingerprint, tool_key
 from cortex_mcp.toolsets.render import render
 from cortex_mcp.toolsets.schema import compact
 
 log = logging.getLogger(__name__)
-_call_backend: ContextVar[Backend] = ContextVar("cortex_call_backend")
-_call_scope: ContextVar[Scope] = ContextVar("cortex_call_scope", default=FULL)
 # Tool parameters that name a memory space or a user (curated snake_case, generated wire names).
 _SPACE_PARAMS = ("memory_space_id", "memory_space_ids", "target_memory_space_id", "memorySpaceId", "memorySpaceIds")
 _USER_PARAMS = ("user_id", "user_ids", "userId", "userIds")
 
 
-@contextmanager
-def using_backend(backend: Backend) -> Iterator[None]:
-    """Make `Runtime.backend` this backend (resources and prompts, which the tool wrapper does not run)."""
-    token = _call_backend.set(backend)
-    try:
-        yield
-    finally:
-        _call_backend.reset(token)
-
-
 def backend_of(ctx: Context[Backend, Any]) -> Backend:
-    """The backend of the server run a request belongs to: what server.py's lifespan yields."""
+    """The backend of a request: the server run's, already held to the caller's scope (caller.py's
+    middleware rewrites the lifespan context before any handler sees it)."""
     return ctx.request_context.lifespan_context
 
 
@@ -68,28 +56,19 @@ def backend_of(ctx: Context[Backend, Any]) -> Backend:
 class Runtime:
     config: Config
     embedder: Embedder | None = None  # --embeddings local/openai: memories get vectors, recall uses them
-    access: Access = field(default_factory=Access)  # tokens and --lock-scope (auth.py)
-    # Backends of the server runs now open (server.py's lifespan), for the handlers the SDK calls
-    # without a request Context (static resources, completions): the newest run's is used.
-    open_runs: list[Backend] = field(default_factory=list)
-
-    def run_backend(self) -> Backend | None:
-        return self.open_runs[-1] if self.open_runs else None
+    access: Access = field(default_factory=Access)  # tokens and --lock-scope (auth.py), applied by caller.py
 
     @property
     def backend(self) -> Backend:
-        """The backend of the current tool call (set by `Registrar.add`'s wrapper from the lifespan
-        context, so each in-process session or stdio process uses the backend it opened)."""
-        backend = _call_backend.get(None)
-        if backend is None:
-            raise RuntimeError("Runtime.backend is only available inside a tool call; elsewhere use backend_of(ctx)")
-        return backend
+        """The backend of the current request (tool call, resource read, prompt, completion), held to
+        the caller's scope: each in-process session or stdio process uses the backend it opened."""
+        return current_backend()
 
     def space(self, memory_space_id: str | None) -> str:
-        return memory_space_id or _call_scope.get().default_space(self.config.memory_space)
+        return memory_space_id or current_scope().default_space(self.config.memory_space)
 
     def user(self, user_id: str | None) -> str | None:
-        return user_id or _call_scope.get().default_user(self.config.user_id)
+        return user_id or current_scope().default_user(self.config.user_id)
 
     def agent(self, agent_id: str | None) -> str | None:
         return agent_id or self.config.agent_id
@@ -290,22 +269,20 @@ def _per_call(
     result as compact text beside the structured content (nulls left out), plus the name of the
     keyword the SDK passes the request Context in (the tool's own Context parameter, if it has one).
 
-    The caller's scope is resolved here, once per call; below, the backend itself is held to it."""
+    The caller's scope was resolved once for the request (caller.py); here the tool's own space and
+    user arguments are checked against it, so the error names the tool's parameter."""
     own_context = find_context_parameter(fn)
 
     @functools.wraps(fn)
     async def wrapper(**kwargs: Any) -> Any:
         ctx = kwargs[own_context] if own_context else kwargs.pop(_CALL_CONTEXT)
+        scope = current_scope()  # resolved by caller.py's middleware; backend_of(ctx) is held to it
         try:
-            scope = runtime.access.scope()
             scope.check_toolset(toolset, name)
             _check_scope(scope, kwargs)
             check_arguments({k: v for k, v in kwargs.items() if k != own_context})
         except CortexError as exc:
             raise ToolError(describe_error(exc)) from exc
-        backend = backend_of(ctx)
-        token = _call_backend.set(backend if scope is FULL else ScopedBackend(backend, scope))
-        scope_token = _call_scope.set(scope)
         try:
             result = await fn(**kwargs)
         except CortexError as exc:
@@ -319,9 +296,6 @@ def _per_call(
             text = f"INTERNAL_ERROR: {type(exc).__name__}: {echo(str(exc))} (a bug in cortex-mcp)"
             text += ". Next: report it with the call that caused it"
             raise ToolError(text) from exc
-        finally:
-            _call_scope.reset(scope_token)
-            _call_backend.reset(token)
         if writes:
             await _memories_changed(ctx)
         if not rendered or not isinstance(result, BaseModel):

@@ -9,6 +9,7 @@ from pydantic import BaseModel, Field
 from cortex_mcp.api import profile as api
 from cortex_mcp.toolsets.a2a import Message
 from cortex_mcp.toolsets.base import Registrar, Runtime, SpaceArg, UserArg, bounded_data
+from cortex_mcp.toolsets.caller import current_scope
 from cortex_mcp.toolsets.contexts import Context
 from cortex_mcp.toolsets.facts import Fact
 from cortex_mcp.toolsets.memory import Memory
@@ -48,12 +49,14 @@ class Profile(BaseModel):
 
 
 async def read_profile(rt: Runtime, user_id: str | None, memory_space_id: str | None, limit: int = 5) -> Profile:
-    """The profile as get_profile and the profile resource show it (the same content)."""
+    """The profile as get_profile and the profile resource show it (the same content). The agent's
+    inbox lives in the agent's own memory space: shown only when the caller's scope covers it."""
+    agent = rt.config.agent_id
     found = await api.profile(
         rt.backend,
         memory_space_id=rt.space(memory_space_id),
         user_id=rt.user(user_id),
-        agent_id=rt.config.agent_id,
+        agent_id=agent if agent and current_scope().has_space(agent) else None,
         limit=limit,
     )
     return Profile.of(found)

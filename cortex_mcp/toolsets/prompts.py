@@ -1,7 +1,8 @@
 """Prompts (slash commands in hosts) that put the memory tools to work in one step.
 
 Each returns instructions for the model naming the tools to call; ids in arguments are completed
-by resources.py's completion handler (user_id, context_id).
+by resources.py's completion handler (user_id, context_id). A prompt reads no data, but one naming
+a user outside the caller's scope is refused as the tool it leads to would be (PERMISSION_DENIED).
 """
 
 from __future__ import annotations
@@ -9,9 +10,20 @@ from __future__ import annotations
 from typing import Annotated
 
 from mcp.server.mcpserver import MCPServer
+from mcp.shared.exceptions import MCPError
+from mcp.types import INVALID_PARAMS
 from pydantic import Field
 
-from cortex_mcp.toolsets.base import Runtime
+from cortex_mcp.errors import CortexError
+from cortex_mcp.toolsets.base import Runtime, describe_error
+from cortex_mcp.toolsets.caller import current_scope
+
+
+def _check_user(user_id: str | None) -> None:
+    try:
+        current_scope().check_user(user_id, "user_id")
+    except CortexError as exc:
+        raise MCPError(code=INVALID_PARAMS, message=describe_error(exc)) from None
 
 
 def register_prompts(server: MCPServer, rt: Runtime) -> None:
@@ -21,6 +33,7 @@ def register_prompts(server: MCPServer, rt: Runtime) -> None:
         user_id: Annotated[str | None, Field(description="Whose memory (default: the configured user)")] = None,
     ) -> str:
         """Store the last exchange (or a note) with the facts it states."""
+        _check_user(user_id)
         who = f" for user {user_id}" if user_id else ""
         what = (
             f"this note: {note}"
@@ -38,6 +51,7 @@ def register_prompts(server: MCPServer, rt: Runtime) -> None:
         user_id: Annotated[str | None, Field(description="The user (default: the configured user)")] = None,
     ) -> str:
         """Everything known about a user, from one get_profile call."""
+        _check_user(user_id)
         target = f'{{"user_id": "{user_id}"}}' if user_id else "{}"
         return (
             f"Call `get_profile` with {target} and tell me what you know about "

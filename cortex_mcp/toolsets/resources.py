@@ -3,14 +3,14 @@
 `cortex://users/{user_id}/profile` (what get_profile returns), `cortex://memories/{memory_id}`,
 `cortex://contexts/{context_id}` and `cortex://recent` (the newest memories), each as the same
 compact text the tools render. Completions offer user, memory and context ids for the templates
-and for the prompts' arguments (prompts.py).
+and for the prompts' arguments (prompts.py). Every handler reads through `rt.backend`, the request's
+backend held to the caller's scope (caller.py): a restricted caller reads only what its tools could.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from mcp.server.mcpserver import Context as RequestContext
 from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.exceptions import ResourceError
 from mcp.types import Completion, PromptReference, ResourceTemplateReference
@@ -19,7 +19,8 @@ from cortex_mcp.api import contexts as contexts_api
 from cortex_mcp.api import memory as memory_api
 from cortex_mcp.backends.base import Backend, call
 from cortex_mcp.errors import CortexError
-from cortex_mcp.toolsets.base import RECENT_URI, Runtime, backend_of, describe_error, using_backend
+from cortex_mcp.toolsets.base import RECENT_URI, Runtime, describe_error
+from cortex_mcp.toolsets.caller import current_scope
 from cortex_mcp.toolsets.contexts import Context
 from cortex_mcp.toolsets.memory import Memory, MemoryList
 from cortex_mcp.toolsets.profile import read_profile
@@ -38,31 +39,32 @@ def register_resources(server: MCPServer, rt: Runtime) -> None:
         description="Current facts by slot, important and recent memories, open contexts, unread messages",
         mime_type=TEXT,
     )
-    async def profile(user_id: str, ctx: RequestContext[Backend, Any]) -> str:
-        with _errors(), using_backend(backend_of(ctx)):
+    async def profile(user_id: str) -> str:
+        with _errors():
+            current_scope().check_user(user_id, "user_id")
             return render(await read_profile(rt, user_id, None), tool="get_profile")
 
     @server.resource("cortex://memories/{memory_id}", name="memory", title="A memory", mime_type=TEXT)
-    async def memory(memory_id: str, ctx: RequestContext[Backend, Any]) -> str:
+    async def memory(memory_id: str) -> str:
         with _errors():
             found = await memory_api.get_memory(
-                backend_of(ctx), memory_space_id=rt.space(None), memory_id=memory_id, agent_id=rt.config.agent_id
+                rt.backend, memory_space_id=rt.space(None), memory_id=memory_id, agent_id=rt.config.agent_id
             )
         if found is None:
             raise ResourceError(f"MEMORY_NOT_FOUND: no memory {memory_id} in memory space {rt.space(None)}")
         return render(Memory.of(found), tool="get_memory")
 
     @server.resource("cortex://contexts/{context_id}", name="context", title="A context", mime_type=TEXT)
-    async def context(context_id: str, ctx: RequestContext[Backend, Any]) -> str:
+    async def context(context_id: str) -> str:
         with _errors():
-            found = await contexts_api.get(backend_of(ctx), context_id=context_id)
+            found = await contexts_api.get(rt.backend, context_id=context_id)
         return render(Context.of(found), tool="get_context")
 
     @server.resource(
         RECENT_URI, name="recent", title="Newest memories", description=f"The {RECENT} newest", mime_type=TEXT
     )
     async def recent() -> str:
-        backend = _run_backend(rt)
+        backend = rt.backend
         with _errors():
             found = await memory_api.list_memories(backend, memory_space_id=rt.space(None), limit=RECENT)
             total = await memory_api.count_memories(backend, memory_space_id=rt.space(None))
@@ -73,7 +75,10 @@ def register_resources(server: MCPServer, rt: Runtime) -> None:
     async def complete(ref: Any, argument: Any, _context: Any) -> Completion | None:
         if not isinstance(ref, PromptReference | ResourceTemplateReference):
             return None
-        values = await _ids(_run_backend(rt), rt, argument.name, argument.value or "")
+        try:
+            values = await _ids(rt.backend, rt, argument.name, argument.value or "")
+        except CortexError:  # suggestions are best effort: none rather than an error (e.g. out of scope)
+            values = []
         return Completion(values=values[:COMPLETIONS], total=len(values), has_more=len(values) > COMPLETIONS)
 
 
@@ -83,6 +88,8 @@ async def _ids(backend: Backend, rt: Runtime, argument: str, prefix: str) -> lis
     if argument == "user_id":
         found = [u["id"] for u in await call(backend, "users:list", {"limit": 500})]
         found += [rt.config.user_id] if rt.config.user_id else []
+        allowed = current_scope().users
+        found = [u for u in found if allowed is None or u in allowed]
     elif argument == "context_id":
         contexts = await call(backend, "contexts:list", {"memorySpaceId": space, "limit": 500})
         found = [c["contextId"] for c in sorted(contexts, key=lambda c: -c.get("updatedAt", 0))]
@@ -91,13 +98,6 @@ async def _ids(backend: Backend, rt: Runtime, argument: str, prefix: str) -> lis
     else:
         return []
     return [v for v in dict.fromkeys(found) if v.startswith(prefix)]
-
-
-def _run_backend(rt: Runtime) -> Backend:
-    backend = rt.run_backend()
-    if backend is None:
-        raise ResourceError("BACKEND_UNAVAILABLE: the server has no open backend")
-    return backend
 
 
 class _errors:

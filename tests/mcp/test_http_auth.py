@@ -83,6 +83,7 @@ def server(tmp_path):
     _, err = proc.communicate(timeout=10)
     logs = err.decode()
     assert FULL not in logs and READER not in logs  # tokens are never logged
+    assert "Traceback" not in logs  # nothing a client sent crashed a handler
 
 
 def _client(url: str, token: str) -> Client:
@@ -124,3 +125,68 @@ async def test_token_scopes_over_http(server):
         assert "PERMISSION_DENIED" in text and "(field: memory_space_id)" in text
         text = await fails(reader, "remember", {"content": "sneaky"})
         assert "PERMISSION_DENIED" in text and "read-only" in text
+
+
+def _hostile_bodies(envelope) -> list[tuple[str, bytes]]:
+    """Requests the parser or the size limit must refuse: (what, body)."""
+    deep = "[" * 100_000 + "]" * 100_000
+    return [
+        ("nested 100k deep", envelope('{"query": "x", "memory_space_id": ' + deep + "}").encode()),
+        ("lone surrogate escaped", envelope('{"query": "\\ud800"}').encode()),
+        ("lone surrogate as bytes", envelope('{"query": "').encode() + b'\xed\xa0\x80"}}}'),
+        ("invalid UTF-8", envelope('{"query": "').encode() + b'\xff\xfe"}}}'),
+        ("5 MB body", envelope('{"query": "' + "a" * (5 * 1024 * 1024) + '"}').encode()),
+        ("truncated", envelope('{"query": "x"}').encode()[:60]),
+    ]
+
+
+def _answered_cleanly(what: str, r: httpx.Response) -> None:
+    """A 400/413, or a JSON-RPC reply (tool error) — never a 500, a hang (timeout) or a traceback."""
+    assert r.status_code in (200, 400, 413), (what, r.status_code, r.text[:300])
+    assert "Traceback" not in r.text and len(r.text) < 5000, (what, r.text[:300])
+    if r.status_code == 200:
+        assert '"isError":true' in r.text, (what, r.text[:300])  # the tool refused the value
+    elif r.status_code == 400:
+        assert r.json()["error"]["code"] in (-32700, -32602), (what, r.text[:300])
+
+
+def test_hostile_bodies_get_clean_errors_on_a_session(server):
+    """Protocol 2025-11-25 (sessions): the SDK's streamable HTTP transport refuses what it cannot
+    parse with a JSON-RPC parse error (400) and bodies over 4 MiB with 413; the server stays up."""
+    url, _ = server
+    auth = {**HEADERS, "Authorization": f"Bearer {FULL}"}
+    r = httpx.post(url, json=INIT, headers=auth, timeout=10)
+    session = {**auth, "mcp-session-id": r.headers["mcp-session-id"], "mcp-protocol-version": "2025-11-25"}
+    httpx.post(url, json={"jsonrpc": "2.0", "method": "notifications/initialized"}, headers=session, timeout=10)
+
+    def envelope(arguments: str) -> str:
+        return '{"jsonrpc": "2.0", "id": 7, "method": "tools/call", "params": {"name": "recall", "arguments": ' + (
+            arguments + "}}"
+        )
+
+    for what, body in _hostile_bodies(envelope):
+        _answered_cleanly(what, httpx.post(url, content=body, headers=session, timeout=20))
+    r = httpx.post(url, content=envelope('{"query": "x"}'), headers=session, timeout=10)
+    assert r.status_code == 200 and '"isError":false' in r.text
+
+
+def test_hostile_bodies_get_clean_errors_without_a_session(server):
+    """Protocol 2026-07-28 (no session, each request carries its envelope): the same answers."""
+    url, _ = server
+    headers = {
+        **HEADERS,
+        "Authorization": f"Bearer {FULL}",
+        "mcp-protocol-version": "2026-07-28",
+        "mcp-method": "tools/call",
+        "mcp-name": "recall",
+    }
+    meta = {"io.modelcontextprotocol/protocolVersion": "2026-07-28", "io.modelcontextprotocol/clientCapabilities": {}}
+    head = {"jsonrpc": "2.0", "id": 7, "method": "tools/call", "params": {"_meta": meta, "name": "recall"}}
+
+    def envelope(arguments: str) -> str:
+        return json.dumps(head)[:-2] + ', "arguments": ' + arguments + "}}"
+
+    for what, body in _hostile_bodies(envelope):
+        _answered_cleanly(what, httpx.post(url, content=body, headers=headers, timeout=20))
+    r = httpx.post(url, content=envelope('{"query": "x"}'), headers=headers, timeout=10)
+    assert r.status_code == 200 and '"isError":false' in r.text, r.text[:300]

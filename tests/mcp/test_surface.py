@@ -110,6 +110,6 @@ async def test_overlapping_sessions_each_keep_their_own_backend(tmp_path):
         assert (await ok(first, "list_memories", {}))["total"] == 3
 
 
-def test_runtime_backend_outside_a_tool_call_is_a_clear_error(tmp_path):
-    with pytest.raises(RuntimeError, match="inside a tool call"):
+def test_runtime_backend_outside_a_request_is_a_clear_error(tmp_path):
+    with pytest.raises(RuntimeError, match="outside a request"):
         _ = Runtime(make_config(tmp_path)).backend
