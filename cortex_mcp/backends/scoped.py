@@ -53,7 +53,11 @@ FILTERED_READS = frozenset(
         "users:list",
     }
 )
-# Record ids a mutation may name within an in-scope space, and the read that shows the record's owner.
+# Reads of one memory space that total every user's records in it: refused for a scope restricted to users.
+USER_AGGREGATES = frozenset(
+    {"facts:exportFacts", "factHistory:countByAction", "factHistory:getActivitySummary", "memorySpaces:getStats"}
+)
+# Record ids a call may name within an in-scope space, and the read that shows the record's owner.
 _FACT = ("facts:get", "factId")
 OWNED_BY_ID = {
     "memoryId": ("memories:get", "memoryId"),
@@ -80,28 +84,30 @@ class ScopedBackend(KindDispatch):
     async def _call(self, kind: str, path: str, args: dict[str, Any]) -> Any:
         fn = get_function(path)
         args = self._admit(kind, path, fn, args)
-        if self.scope.restricted and kind == "mutation" and fn is not None and fn.kind == kind:
-            # one transaction on the embedded backend: nothing out of scope is ever written
+        if not self.scope.restricted or fn is None or fn.kind != kind:
+            return await getattr(self.inner, kind)(path, args)
+        if kind == "mutation":  # one transaction on the embedded backend: nothing out of scope is written
             return await run_plan(self.inner, self._checked(path, args))
-        result = await getattr(self.inner, kind)(path, args)
-        return self._filter(path, result) if self.scope.restricted else result
+        return await run_plan(_CallByCall(self.inner), self._checked(path, args))  # reads need no write lock
 
     def _checked(self, path: str, args: dict[str, Any]) -> Plan[Any]:
-        """A mutation whose target and result are checked: a record it names by id is read first (it
-        may belong to another user of the space), and its result is filtered before it commits."""
+        """One call with its target and result checked: a memory or fact it names by id in an in-scope
+        space is read first (it may belong to another user of the space), and its result is filtered
+        (for a mutation, before it commits where the plan is one transaction)."""
         space = args.get("memorySpaceId")
-        for key, (getter, id_key) in OWNED_BY_ID.items():
-            given = args.get(key)
-            for record_id in (given if isinstance(given, list) else [given]) if isinstance(space, str) else []:
-                if isinstance(record_id, str):
-                    self._filter(getter, (yield Call(getter, {"memorySpaceId": space, id_key: record_id})))
+        if self.scope.users is not None and isinstance(space, str):
+            for key, (getter, id_key) in OWNED_BY_ID.items():
+                given = args.get(key) if path != getter else None  # a get is checked by its own result
+                for record_id in given if isinstance(given, list) else [given]:
+                    if isinstance(record_id, str):
+                        self._filter(getter, (yield Call(getter, {"memorySpaceId": space, id_key: record_id})))
         return self._filter(path, (yield Call(path, args)))
 
     async def run_plan(self, plan: Plan[T]) -> T:
         """The plan as one transaction where the inner backend can (embedded), each call held to the scope."""
         if isinstance(self.inner, AtomicPlans):
             return await self.inner.run_plan(self._scoped_plan(plan))
-        return await run_plan(_CallByCall(self), plan)  # call by call, each through this backend
+        return await run_plan(_CallByCall(self), plan)  # call by call, each through this backend's _call
 
     def _scoped_plan(self, plan: Plan[T]) -> Generator[Call | Nested, Any, T]:
         """`plan` with each call admitted and its result filtered; errors reach the plan at its yield."""
@@ -119,8 +125,10 @@ class ScopedBackend(KindDispatch):
                 else:
                     fn = get_function(request.path)
                     args = self._admit(fn.kind if fn else "query", request.path, fn, request.args)
-                    found = yield Call(request.path, args)
-                    result = self._filter(request.path, found) if self.scope.restricted else found
+                    if self.scope.restricted:
+                        result = yield from self._checked(request.path, args)
+                    else:
+                        result = yield Call(request.path, args)
             except Exception as exc:  # noqa: BLE001 - handed to the plan, which may catch it
                 error = exc
 
@@ -151,7 +159,7 @@ class ScopedBackend(KindDispatch):
                             f"{path} would span every {what} of this token's scope; name one in {key}", key
                         )
                     narrowed[key] = next(iter(allowed))
-            elif not confined and path not in FILTERED_READS:
+            elif (not confined and path not in FILTERED_READS) or (what == "user" and path in USER_AGGREGATES):
                 raise PermissionDenied(
                     f"{path} is not limited to one {what}; it needs a token whose scope covers every {what}"
                 )
@@ -194,13 +202,13 @@ class ScopedBackend(KindDispatch):
 
 
 class _CallByCall(KindDispatch):
-    """A ScopedBackend seen without `run_plan`, so base.run_plan drives a plan through it call by call."""
+    """A backend seen without `run_plan`, so base.run_plan drives a plan through it call by call."""
 
-    def __init__(self, scoped: ScopedBackend):
-        self.scoped, self.name = scoped, scoped.name
+    def __init__(self, backend: Backend):
+        self.backend, self.name = backend, backend.name
 
     async def _call(self, kind: str, path: str, args: dict[str, Any]) -> Any:
-        return await self.scoped._call(kind, path, args)
+        return await getattr(self.backend, kind)(path, args)
 
     async def aclose(self) -> None:
         return None

@@ -99,9 +99,13 @@ async def test_counts_totals_and_paging_see_only_visible_records(locked, backend
     assert (await ok(locked, "search_users", {"query": "sam"}))["count"] == 0
 
 
-async def test_writes_by_id_cannot_reach_another_users_record(locked, backend, tmp_path):
+async def test_calls_by_id_cannot_reach_another_users_record(locked, backend, tmp_path):
     async with Client(build_server(make_config(tmp_path, toolsets=("all",)), backend=backend)) as owner:
         (sams,) = await _memory_ids(owner, "test-space", "sam")
+        text = await fails(locked, "memories_get_history", {"memorySpaceId": "test-space", "memoryId": sams})
+        assert "PERMISSION_DENIED" in text  # its versions carry no owner: the memory is read first
+        text = await fails(locked, "facts_export_facts", {"memorySpaceId": "test-space", "format": "json"})
+        assert "PERMISSION_DENIED" in text and "covers every user" in text
         text = await fails(locked, "memories_delete_memory", {"memorySpaceId": "test-space", "memoryId": sams})
         assert "PERMISSION_DENIED" in text
         text = await fails(locked, "memories_update", {"memorySpaceId": "test-space", "memoryId": sams, "content": "x"})
