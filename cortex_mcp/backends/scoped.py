@@ -9,7 +9,8 @@
   visible records only, and `*:deleteMany`-style writes cannot reach other users;
 - a function that is not confined to one space or user on a restricted dimension (purgeAll,
   admin:*, the agent registry's writes, cross-space totals...) is refused, except the reads in
-  `FILTERED_READS`, whose results carry their owner and are filtered;
+  `FILTERED_READS`, whose results carry their owner and are filtered, and queries naming a context
+  or conversation by id, whose record is read and checked first;
 - results are filtered: records (objects with `memorySpaceId` / `userId`; a user profile's `id`)
   outside the scope are dropped from lists, and a single out-of-scope record refuses the call
   (PERMISSION_DENIED). A mutation naming a memory or fact by id reads its owner first, and its result
@@ -57,11 +58,15 @@ FILTERED_READS = frozenset(
 USER_AGGREGATES = frozenset(
     {"facts:exportFacts", "factHistory:countByAction", "factHistory:getActivitySummary", "memorySpaces:getStats"}
 )
-# Record ids a call may name within an in-scope space, and the read that shows the record's owner.
-_FACT = ("facts:get", "factId")
+# Record ids a call may name, and the read that shows the record's owner: (function, its id argument,
+# whether it also takes the call's memorySpaceId). A query naming a context or conversation by id is
+# admitted for a restricted scope because its record is read (and checked) first.
+_FACT = ("facts:get", "factId", True)
 OWNED_BY_ID = {
-    "memoryId": ("memories:get", "memoryId"),
+    "memoryId": ("memories:get", "memoryId", True),
     **{key: _FACT for key in ("factId", "oldFactId", "newFactId", "keepFactId", "factIds")},
+    "contextId": ("contexts:get", "contextId", False),
+    "conversationId": ("conversations:get", "conversationId", False),
 }
 # Functions about user profiles (no memory space): a record's `id` is its user.
 _USER_MODULE = "users:"
@@ -71,6 +76,11 @@ def _profiles(path: str, args: dict[str, Any]) -> bool:
     """A call about user profiles: `users:*`, or `immutable:*` on records of type "user" (the profiles
     themselves, stored with their `userId`). Profiles belong to users, not to a memory space."""
     return path.startswith(_USER_MODULE) or (path.startswith("immutable:") and args.get("type") == "user")
+
+
+def _names_record(args: dict[str, Any]) -> bool:
+    """The call names a context or conversation by id (its owner is read before the call)."""
+    return any(isinstance(args.get(k), str) for k, (_, _, in_space) in OWNED_BY_ID.items() if not in_space)
 
 
 class ScopedBackend(KindDispatch):
@@ -95,12 +105,14 @@ class ScopedBackend(KindDispatch):
         space is read first (it may belong to another user of the space), and its result is filtered
         (for a mutation, before it commits where the plan is one transaction)."""
         space = args.get("memorySpaceId")
-        if self.scope.users is not None and isinstance(space, str):
-            for key, (getter, id_key) in OWNED_BY_ID.items():
-                given = args.get(key) if path != getter else None  # a get is checked by its own result
-                for record_id in given if isinstance(given, list) else [given]:
-                    if isinstance(record_id, str):
-                        self._filter(getter, (yield Call(getter, {"memorySpaceId": space, id_key: record_id})))
+        for key, (getter, id_key, in_space) in OWNED_BY_ID.items():
+            given = args.get(key) if path != getter else None  # a get is checked by its own result
+            if in_space and not (self.scope.users is not None and isinstance(space, str)):
+                continue  # the space argument itself was checked; only its users remain
+            for record_id in given if isinstance(given, list) else [given]:
+                if isinstance(record_id, str):
+                    where = {"memorySpaceId": space} if in_space else {}
+                    self._filter(getter, (yield Call(getter, {**where, id_key: record_id})))
         return self._filter(path, (yield Call(path, args)))
 
     async def run_plan(self, plan: Plan[T]) -> T:
@@ -148,7 +160,7 @@ class ScopedBackend(KindDispatch):
         for addressed, key, allowed, what, confined in (
             # a user profile belongs to no memory space; a space's records carry their user (filtered)
             (has_space, "memorySpaceId", scope.spaces, "memory space", _profiles(path, args)),
-            (has_user, "userId", scope.users, "user", has_space),
+            (has_user, "userId", scope.users, "user", has_space or path.startswith("memorySpaces:")),
         ):
             if allowed is None:
                 continue
@@ -159,7 +171,9 @@ class ScopedBackend(KindDispatch):
                             f"{path} would span every {what} of this token's scope; name one in {key}", key
                         )
                     narrowed[key] = next(iter(allowed))
-            elif (not confined and path not in FILTERED_READS) or (what == "user" and path in USER_AGGREGATES):
+            elif (not confined and path not in FILTERED_READS and not (kind == "query" and _names_record(args))) or (
+                what == "user" and path in USER_AGGREGATES
+            ):
                 raise PermissionDenied(
                     f"{path} is not limited to one {what}; it needs a token whose scope covers every {what}"
                 )

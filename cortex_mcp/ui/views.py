@@ -132,7 +132,13 @@ def storage_size(db_path: Path | None) -> str:
 
 
 async def overview(view: View) -> Page:
-    listed = await call(view.backend, "memorySpaces:list", {"limit": SPACES, "sortBy": "createdAt", "sortOrder": "asc"})
+    listed: dict[str, Any]
+    if view.scope.spaces is not None:  # its own spaces: the registry's list (and total) would count the others
+        mine = sorted(view.scope.spaces)
+        listed = {"spaces": [{"memorySpaceId": s} for s in mine[:SPACES]], "total": len(mine)}
+    else:
+        args = {"limit": SPACES, "sortBy": "createdAt", "sortOrder": "asc"}
+        listed = await call(view.backend, "memorySpaces:list", args)
     spaces = [s["memorySpaceId"] for s in listed["spaces"]]
     if view.space not in spaces and (view.scope.spaces is None or view.space in view.scope.spaces):
         spaces.insert(0, view.space)  # memories can live in a space nobody registered

@@ -110,3 +110,15 @@ async def test_lock_scope_over_stdio_holds_for_resources(tmp_path):
             await read(c, "cortex://users/sam/profile")
         recent = await read(c, "cortex://recent")
         assert "alex in test-space" in recent and "sam" not in recent
+
+
+async def test_reads_by_context_id_check_the_context_first(locked):
+    """A context's versions carry no owner: the context is read and checked before its history."""
+    c, ids = locked
+    history = await ok(c, "contexts_get_history", {"contextId": ids["test-space", "alex"][1]})
+    assert history["result"] and history["result"][0]["version"] == 1
+    for other in (ids["test-space", "sam"][1], ids["other-space", "alex"][1]):
+        result = await c.call_tool("contexts_get_history", {"contextId": other})
+        assert result.is_error and "PERMISSION_DENIED" in result.content[0].text
+    result = await c.call_tool("contexts_update", {"contextId": ids["test-space", "alex"][1], "status": "completed"})
+    assert result.is_error and "covers every memory space" in result.content[0].text  # writes stay refused
