@@ -115,10 +115,10 @@ class ScopedBackend(KindDispatch):
                     self._filter(getter, (yield Call(getter, {**where, id_key: record_id})))
         return self._filter(path, (yield Call(path, args)))
 
-    async def run_plan(self, plan: Plan[T]) -> T:
+    async def run_plan(self, plan: Plan[T], bounded: bool = False) -> T:
         """The plan as one transaction where the inner backend can (embedded), each call held to the scope."""
         if isinstance(self.inner, AtomicPlans):
-            return await self.inner.run_plan(self._scoped_plan(plan))
+            return await self.inner.run_plan(self._scoped_plan(plan), bounded)
         return await run_plan(_CallByCall(self), plan)  # call by call, each through this backend's _call
 
     def _scoped_plan(self, plan: Plan[T]) -> Generator[Call | Nested, Any, T]:
