@@ -3,7 +3,8 @@
 For each call: the server answers (bounded wait), no traceback or bare "Error executing tool"
 (an unhandled exception) reaches the client, a failed call leaves the database exactly as it was,
 and a successful result validates against the tool's output schema. The count is bounded and the
-random generator seeded, so a run is repeatable and takes seconds.
+random generator seeded, so a run is repeatable and takes seconds. It runs on both targets of the
+`backend` fixture: the embedded backend and the Convex adapter over the wire server.
 """
 
 from __future__ import annotations
@@ -15,12 +16,9 @@ from typing import Any
 import anyio
 import jsonschema
 import pytest
-from mcp import Client
 
-from cortex_mcp.backends.embedded import EmbeddedBackend
 from cortex_mcp.backends.embedded.schema import TABLES
-from cortex_mcp.server import build_server
-from tests.helpers import make_config
+from tests.helpers import connect
 
 pytestmark = pytest.mark.anyio
 
@@ -95,7 +93,8 @@ def _value(schema: dict, root: dict, rng: random.Random, mode: str, depth: int =
     return rng.choice(["x", 1, None])
 
 
-def _fingerprint(backend: EmbeddedBackend) -> str:
+def _fingerprint(backend: Any) -> str:
+    """Every stored document (on `convex`, of the store behind the wire server)."""
     digest = hashlib.sha256()
     with backend.store.transaction(writable=False) as conn:
         for table in TABLES:
@@ -104,36 +103,32 @@ def _fingerprint(backend: EmbeddedBackend) -> str:
     return digest.hexdigest()
 
 
-async def test_fuzz_every_tool(tmp_path):
+async def test_fuzz_every_tool(backend):
+    """On the embedded backend and on the Convex adapter over the wire server (same seed, same calls)."""
     rng = random.Random(12)
-    backend = EmbeddedBackend(tmp_path / "fuzz.db")
-    server = build_server(make_config(tmp_path, toolsets=("all",)), backend=backend)
     calls = failures = 0
-    try:
-        async with Client(server) as client:
-            tools = (await client.list_tools()).tools
-            for tool in tools:
-                root = tool.input_schema
-                for case in range(CASES_PER_TOOL):
-                    mode = ("valid", "boundary", "hostile")[case % 3]
-                    args = _value(root, root, rng, mode)
-                    if tool.name == "a2a_request":  # it waits for a reply nobody sends: the shortest wait
-                        args["timeout_ms"] = 1000
-                    before = _fingerprint(backend)
-                    with anyio.fail_after(30):  # "answered": a dropped call fails here
-                        result = await client.call_tool(tool.name, args)
-                    calls += 1
-                    text = " ".join(getattr(c, "text", "") for c in result.content)
-                    assert "Traceback" not in text, (tool.name, args, text)
-                    if result.is_error:
-                        failures += 1
-                        assert text.strip() != f"Error executing tool {tool.name}", (tool.name, args)
-                        assert len(text) < 3000, (tool.name, len(text))
-                        if tool.name not in WRITES_WHEN_IT_FAILS:
-                            assert _fingerprint(backend) == before, (tool.name, "a failed call wrote", args)
-                    elif tool.output_schema is not None:
-                        jsonschema.validate(result.structured_content, tool.output_schema)
-    finally:
-        await backend.aclose()
+    async with connect(backend, toolsets=("all",)) as client:
+        tools = (await client.list_tools()).tools
+        for tool in tools:
+            root = tool.input_schema
+            for case in range(CASES_PER_TOOL):
+                mode = ("valid", "boundary", "hostile")[case % 3]
+                args = _value(root, root, rng, mode)
+                if tool.name == "a2a_request":  # it waits for a reply nobody sends: the shortest wait
+                    args["timeout_ms"] = 1000
+                before = _fingerprint(backend)
+                with anyio.fail_after(30):  # "answered": a dropped call fails here
+                    result = await client.call_tool(tool.name, args)
+                calls += 1
+                text = " ".join(getattr(c, "text", "") for c in result.content)
+                assert "Traceback" not in text, (tool.name, args, text)
+                if result.is_error:
+                    failures += 1
+                    assert text.strip() != f"Error executing tool {tool.name}", (tool.name, args)
+                    assert len(text) < 3000, (tool.name, len(text))
+                    if tool.name not in WRITES_WHEN_IT_FAILS:
+                        assert _fingerprint(backend) == before, (tool.name, "a failed call wrote", args)
+                elif tool.output_schema is not None:
+                    jsonschema.validate(result.structured_content, tool.output_schema)
     assert calls == len(tools) * CASES_PER_TOOL and len(tools) > 100
     assert 0 < failures < calls  # both paths were exercised
