@@ -109,7 +109,8 @@ def build_server(
         instructions=INSTRUCTIONS,
         lifespan=lifespan,
         tools=registrar.tools,
-        middleware=[CallerScope(runtime.access)],  # every request's backend is held to its caller's scope
+        # every request (tool, resource, prompt...) gets the backend held to its caller's scope
+        middleware=[CallerScope(runtime.access, runtime.toolset_of)],
         **auth,  # type: ignore[arg-type]
     )
     if dynamic is not None:

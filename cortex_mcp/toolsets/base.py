@@ -57,6 +57,7 @@ class Runtime:
     config: Config
     embedder: Embedder | None = None  # --embeddings local/openai: memories get vectors, recall uses them
     access: Access = field(default_factory=Access)  # tokens and --lock-scope (auth.py), applied by caller.py
+    toolset_of: dict[str, str | None] = field(default_factory=dict)  # tool name -> its toolset (token scopes)
 
     @property
     def backend(self) -> Backend:
@@ -393,3 +394,4 @@ class Registrar:
             fields = {"fn": wrapped, "name": name, "title": title, "description": description}
             tool = LazyTool.from_cache(entry, build, annotations=annotations, context_kwarg=context_kwarg, **fields)
         self.tools.append(tool)
+        self.runtime.toolset_of[name] = self.toolset

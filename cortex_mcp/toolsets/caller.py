@@ -59,10 +59,12 @@ def serving(backend: Backend, scope: Scope) -> Iterator[Backend]:
 
 
 class CallerScope:
-    """ServerMiddleware: every request runs with its caller's scope applied to the backend."""
+    """ServerMiddleware: every request runs with its caller's scope applied to the backend; a token
+    limited to some toolsets is listed only their tools (`toolset_of`: tool name -> toolset)."""
 
-    def __init__(self, access: Access):
+    def __init__(self, access: Access, toolset_of: dict[str, str | None] | None = None):
         self.access = access
+        self.toolset_of = toolset_of if toolset_of is not None else {}
 
     async def __call__(self, ctx: ServerRequestContext[Any, Any], call_next: CallNext) -> HandlerResult:
         run = ctx.lifespan_context
@@ -73,4 +75,9 @@ class CallerScope:
         except PermissionDenied as exc:
             raise MCPError(code=INVALID_REQUEST, message=f"PERMISSION_DENIED: {exc.message}") from None
         with serving(run, scope) as backend:
-            return await call_next(replace(ctx, lifespan_context=backend))
+            result = await call_next(replace(ctx, lifespan_context=backend))
+        if ctx.method == "tools/list" and scope.toolsets is not None and isinstance(result, dict):
+            allowed = scope.toolsets
+            tools = [t for t in result.get("tools", []) if self.toolset_of.get(t.get("name")) in allowed]
+            result = {**result, "tools": tools}
+        return result

@@ -154,3 +154,16 @@ async def test_plans_stay_one_transaction_under_a_scope(backend):
         await run_plan(scoped, failing())
     left = await call(backend, "memories:list", {"memorySpaceId": "s1"})
     assert left == [] if isinstance(backend, AtomicPlans) else len(left) == 1  # Convex: call by call
+
+
+@pytest.mark.parametrize("mode", ["auto", "legacy"])
+async def test_a_token_limited_to_toolsets_is_listed_only_their_tools(backend, tmp_path, monkeypatch, mode):
+    monkeypatch.setattr(Access, "scope", lambda self: Scope(toolsets=frozenset({"facts"})))
+    server = build_server(make_config(tmp_path, toolsets=("memory", "facts")), backend=backend)
+    async with Client(server, mode=mode) as c:
+        names = {t.name for t in (await c.list_tools()).tools}
+        assert names and "store_fact" in names and "remember" not in names and "recall" not in names
+        assert "toolset memory" in await fails(c, "recall", {"query": "x"})  # unlisted is also refused
+    monkeypatch.setattr(Access, "scope", lambda self: Scope())
+    async with Client(server, mode=mode) as c:
+        assert {"store_fact", "remember", "recall"} <= {t.name for t in (await c.list_tools()).tools}
