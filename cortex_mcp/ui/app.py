@@ -19,6 +19,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs
 
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -163,11 +164,12 @@ class UiApp:
             return self._error(*refusal)
         if not self.tokens:
             return RedirectResponse("/", 303)
-        body = await request.body()
-        if len(body) > 4096:
-            return self._error(400, "the sign-in form is larger than 4096 bytes")
-        form = await request.form()
-        given = form.get("token")
+        body = b""
+        async for chunk in request.stream():  # bounded while reading: a huge body is never buffered
+            body += chunk
+            if len(body) > 4096:
+                return self._error(400, "the sign-in form is larger than 4096 bytes")
+        given = next(iter(parse_qs(body.decode("utf-8", "replace")).get("token", [])), None)
         found = await self._verifier.verify_token(given) if isinstance(given, str) and given else None
         if found is None:
             return self._login(401, "That token is not one of this server's tokens.")

@@ -174,3 +174,20 @@ def test_cli_help_describes_the_page():
     for words in ("read-only web page", "--port", "--host", "--allowed-hosts", "--db", "--auth-tokens"):
         assert words in result.output, words
     assert "ui" in CliRunner().invoke(cli, ["--help"]).output
+
+
+async def test_a_huge_sign_in_body_is_refused_while_reading(store):
+    """The sign-in form is read at most 4096 bytes far: a body streamed without end is not buffered."""
+    sent = 0
+
+    async def endless():
+        nonlocal sent
+        for _ in range(10_000):  # 640 MB if it were all read
+            sent += 65536
+            yield b"token=" + b"a" * 65530
+
+    async with client(store, tokens=[FULL_TOKEN]) as http:
+        form = {"Content-Type": "application/x-www-form-urlencoded"}
+        refused = await http.post("/login", content=endless(), headers=form)
+        assert refused.status_code == 400 and "4096" in refused.text
+    assert sent < 10_000 * 65536
