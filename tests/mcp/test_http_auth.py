@@ -13,8 +13,9 @@ import time
 import httpx
 import httpx2
 import pytest
-from mcp import Client
+from mcp import Client, MCPError
 from mcp.client.streamable_http import streamable_http_client
+from mcp.types import PromptReference, ResourceTemplateReference
 
 from tests.helpers import ROOT, fails, ok
 
@@ -22,6 +23,7 @@ pytestmark = pytest.mark.anyio
 
 FULL = "full-access-token-0123456789"
 READER = "reader-token-0123456789abcdef"
+ALEX = "alex-only-token-0123456789abc"
 INIT = {
     "jsonrpc": "2.0",
     "id": 1,
@@ -43,6 +45,7 @@ def server(tmp_path):
                 "tokens": [
                     {"name": "owner", "token": FULL},
                     {"name": "reader", "token": READER, "spaces": ["shared"], "access": "read"},
+                    {"name": "alex", "token": ALEX, "spaces": ["default"], "users": ["alex"]},
                 ]
             }
         )
@@ -82,7 +85,7 @@ def server(tmp_path):
     proc.terminate()
     _, err = proc.communicate(timeout=10)
     logs = err.decode()
-    assert FULL not in logs and READER not in logs  # tokens are never logged
+    assert FULL not in logs and READER not in logs and ALEX not in logs  # tokens are never logged
     assert "Traceback" not in logs  # nothing a client sent crashed a handler
 
 
@@ -190,3 +193,32 @@ def test_hostile_bodies_get_clean_errors_without_a_session(server):
         _answered_cleanly(what, httpx.post(url, content=body, headers=headers, timeout=20))
     r = httpx.post(url, content=envelope('{"query": "x"}'), headers=headers, timeout=10)
     assert r.status_code == 200 and '"isError":false' in r.text, r.text[:300]
+
+
+async def test_resources_prompts_and_completions_are_held_to_the_token_over_http(server):
+    """Not only tools: a token for alex in `default` reads no one else's memory, context or profile
+    through any resource, prompt or completion, while its own work as before."""
+    url, _ = server
+    async with _client(url, FULL) as owner:
+        sams = (await ok(owner, "remember", {"content": "Sam's salary review", "user_id": "sam"}))["memories"][0]
+        mine = (await ok(owner, "remember", {"content": "Alex likes green tea"}))["memories"][0]
+        shared = await ok(owner, "create_context", {"purpose": "Shared launch", "memory_space_id": "shared"})
+        own = await ok(owner, "create_context", {"purpose": "Alex's plan"})
+    async with _client(url, ALEX) as alex:
+        for uri in ("cortex://users/sam/profile", f"cortex://memories/{sams['memory_id']}",
+                    f"cortex://contexts/{shared['context_id']}"):
+            with pytest.raises(MCPError, match="PERMISSION_DENIED"):
+                await alex.read_resource(uri)
+        recent = (await alex.read_resource("cortex://recent")).contents[0].text
+        assert "green tea" in recent and "salary" not in recent and "more" not in recent
+        assert "green tea" in (await alex.read_resource(f"cortex://memories/{mine['memory_id']}")).contents[0].text
+        assert "Alex's plan" in (await alex.read_resource(f"cortex://contexts/{own['context_id']}")).contents[0].text
+        assert "green tea" in (await alex.read_resource("cortex://users/alex/profile")).contents[0].text
+        with pytest.raises(MCPError, match="PERMISSION_DENIED"):
+            await alex.get_prompt("what-do-you-know", {"user_id": "sam"})
+        memory_ids = await alex.complete(
+            ResourceTemplateReference(uri="cortex://memories/{memory_id}"), {"name": "memory_id", "value": ""}
+        )
+        assert memory_ids.completion.values == [mine["memory_id"]]
+        users = await alex.complete(PromptReference(name="what-do-you-know"), {"name": "user_id", "value": ""})
+        assert users.completion.values == ["alex"]
