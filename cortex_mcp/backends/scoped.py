@@ -9,8 +9,8 @@
   visible records only, and `*:deleteMany`-style writes cannot reach other users;
 - a function that is not confined to one space or user on a restricted dimension (purgeAll,
   admin:*, the agent registry's writes, cross-space totals...) is refused, except the reads in
-  `FILTERED_READS`, whose results carry their owner and are filtered, and queries naming a context
-  or conversation by id, whose record is read and checked first;
+  `FILTERED_READS`, whose results carry their owner and are filtered, and queries (and the writes in
+  `CHECKED_WRITES`) naming a context or conversation by id, whose record is read and checked first;
 - results are filtered: records (objects with `memorySpaceId` / `userId`; a user profile's `id`)
   outside the scope are dropped from lists, and a single out-of-scope record refuses the call
   (PERMISSION_DENIED). A mutation naming a memory or fact by id reads its owner first, and its result
@@ -68,6 +68,19 @@ OWNED_BY_ID = {
     "contextId": ("contexts:get", "contextId", False),
     "conversationId": ("conversations:get", "conversationId", False),
 }
+# Writes confined to the one context or conversation they name by id (read and checked first, in the
+# write's transaction on the embedded backend): remember's exchange appends to its conversation.
+# Not deleteContext (its cascade may reach children elsewhere) nor grantAccess.
+CHECKED_WRITES = frozenset(
+    {
+        "conversations:addMessage",
+        "conversations:deleteConversation",
+        "gdpr:deleteMessages",
+        "contexts:update",
+        "contexts:addParticipant",
+        "contexts:removeParticipant",
+    }
+)
 # Functions about user profiles (no memory space): a record's `id` is its user.
 _USER_MODULE = "users:"
 
@@ -171,13 +184,18 @@ class ScopedBackend(KindDispatch):
                             f"{path} would span every {what} of this token's scope; name one in {key}", key
                         )
                     narrowed[key] = next(iter(allowed))
-            elif (not confined and path not in FILTERED_READS and not (kind == "query" and _names_record(args))) or (
+            elif (not confined and path not in FILTERED_READS and not self._checked_first(kind, path, args)) or (
                 what == "user" and path in USER_AGGREGATES
             ):
                 raise PermissionDenied(
                     f"{path} is not limited to one {what}; it needs a token whose scope covers every {what}"
                 )
         return narrowed
+
+    @staticmethod
+    def _checked_first(kind: str, path: str, args: dict[str, Any]) -> bool:
+        """A call about one context or conversation named by id, whose record `_checked` reads first."""
+        return (kind == "query" or path in CHECKED_WRITES) and _names_record(args)
 
     def _check_args(self, value: Any, where: str) -> None:
         if isinstance(value, dict):

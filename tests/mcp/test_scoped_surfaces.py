@@ -11,7 +11,7 @@ from mcp import Client, MCPError
 from mcp.types import PromptReference, ResourceTemplateReference
 
 from cortex_mcp.server import build_server
-from tests.helpers import make_config, ok, server_params
+from tests.helpers import fails, make_config, ok, server_params
 
 pytestmark = pytest.mark.anyio
 
@@ -120,5 +120,25 @@ async def test_reads_by_context_id_check_the_context_first(locked):
     for other in (ids["test-space", "sam"][1], ids["other-space", "alex"][1]):
         result = await c.call_tool("contexts_get_history", {"contextId": other})
         assert result.is_error and "PERMISSION_DENIED" in result.content[0].text
-    result = await c.call_tool("contexts_update", {"contextId": ids["test-space", "alex"][1], "status": "completed"})
-    assert result.is_error and "covers every memory space" in result.content[0].text  # writes stay refused
+    result = await c.call_tool("contexts_delete_context", {"contextId": ids["test-space", "alex"][1]})
+    assert result.is_error and "covers every memory space" in result.content[0].text  # its cascade may reach out
+
+
+async def test_writes_to_one_context_or_conversation_check_it_first(locked, backend, tmp_path):
+    """remember's exchange and update_context work under a lock; on another's record they are refused
+    and change nothing."""
+    c, ids = locked
+    kept = await ok(c, "remember", {"user_message": "I moved to Porto", "agent_response": "Noted"})
+    assert kept["memories"] and kept["conversation_id"]
+    await ok(c, "update_context", {"context_id": ids["test-space", "alex"][1], "status": "completed"})
+    text = await fails(c, "update_context", {"context_id": ids["test-space", "sam"][1], "status": "completed"})
+    assert "PERMISSION_DENIED" in text
+    async with Client(build_server(make_config(tmp_path, toolsets=("all",)), backend=backend)) as owner:
+        sams = await ok(owner, "remember", {"user_message": "hi", "agent_response": "hello", "user_id": "sam"})
+        context = await ok(owner, "contexts_get", {"contextId": ids["test-space", "sam"][1]})
+        assert context["result"]["status"] == "active"
+        sneaky = {"id": "m-x", "role": "user", "content": "sneaky"}
+        message = {"conversationId": sams["conversation_id"], "message": sneaky}
+        assert "PERMISSION_DENIED" in await fails(c, "conversations_add_message", message)
+        history = await ok(owner, "conversations_get", {"conversationId": sams["conversation_id"]})
+        assert "sneaky" not in str(history)
