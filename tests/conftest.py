@@ -22,7 +22,7 @@ from pathlib import Path
 import pytest
 
 from cortex_mcp.backends.embedded import EmbeddedBackend
-from tests.helpers import fresh_backend, set_template_db
+from tests.helpers import CLOCK, fresh_backend, set_template_db
 
 LIVE_URL = os.environ.get("CORTEX_TEST_CONVEX_URL")
 
@@ -31,17 +31,22 @@ _saved_tool_cache: list[str | None] = []
 
 def pytest_configure(config: pytest.Config) -> None:
     """Tool schemas are cached in a folder of this session's, never the user's (toolsets/lazy.py):
-    a test run neither reads a stale cache nor leaves one behind."""
+    a test run neither reads a stale cache nor leaves one behind. Time comes from `CLOCK`, which
+    `tick()` moves on."""
+    from cortex_mcp import clock
     from cortex_mcp.toolsets import lazy
 
+    clock.set_source(CLOCK)
     _saved_tool_cache.append(os.environ.get("CORTEX_TOOL_CACHE"))
     os.environ["CORTEX_TOOL_CACHE"] = tempfile.mkdtemp(prefix="cortex-tool-cache-")
     lazy.cache_file.cache_clear()
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
+    from cortex_mcp import clock
     from cortex_mcp.toolsets import lazy
 
+    clock.set_source(None)
     if not _saved_tool_cache:
         return
     shutil.rmtree(os.environ.pop("CORTEX_TOOL_CACHE", ""), ignore_errors=True)

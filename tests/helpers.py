@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import shutil
 import sys
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -51,6 +52,31 @@ async def fails(client, tool, args=None) -> str:
     result = await client.call_tool(tool, args or {})
     assert result.is_error, f"{tool} unexpectedly succeeded: {result.structured_content}"
     return result.content[0].text
+
+
+# -- time ------------------------------------------------------------------------------------------
+class TestClock:
+    """The system clock plus an offset that tests move forward: tests/conftest.py makes it the source
+    of `cortex_mcp.clock` (timestamps of the embedded store, and of the wire server in this process)."""
+
+    def __init__(self) -> None:
+        self.offset_ms = 0
+
+    def __call__(self) -> float:
+        return time.time() + self.offset_ms / 1000
+
+    def advance(self, ms: int = 2) -> None:
+        self.offset_ms += ms
+        if os.environ.get("CORTEX_TEST_CONVEX_URL"):  # a live deployment has its own clock: wait for it
+            time.sleep(ms / 1000)
+
+
+CLOCK = TestClock()
+
+
+def tick(ms: int = 2) -> None:
+    """Move the clock on, so the next call's `now` is later than the last one's (instead of sleeping)."""
+    CLOCK.advance(ms)
 
 
 # -- fresh databases ---------------------------------------------------------------------------

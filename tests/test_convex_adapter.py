@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 import socket
 import threading
-import time
 
+import anyio
 import httpx
 import pytest
 
@@ -317,10 +317,11 @@ async def test_round_trip_then_stopped_server_is_unavailable_within_timeout(tmp_
         assert err.value.message == "Arg 1 `n` to `take` must be a non-negative integer" and not err.value.has_data
         server.close()
         for path, args in [("agents:count", {}), ("agents:purgeAll", {})]:
-            start = time.monotonic()
-            with pytest.raises(BackendUnavailableError):
+            with anyio.fail_after(30), pytest.raises(BackendUnavailableError) as err:  # a hang fails here
                 await call(b, path, args)
-            assert time.monotonic() - start < 2.0
+            # Refused at once, not waited for: retried only as a query, never reported as an unknown outcome.
+            assert f"cannot reach {server.url} (ConnectError" in err.value.message, err.value.message
+            assert "outcome is unknown" not in err.value.message
     finally:
         await b.aclose()
         server.close()
@@ -345,10 +346,19 @@ async def test_silent_server_times_out_within_the_configured_timeout():
     thread.start()
     b = ConvexBackend(f"http://127.0.0.1:{listener.getsockname()[1]}", timeout=0.5, query_retries=2)
     try:
-        start = time.monotonic()
-        with pytest.raises(BackendUnavailableError):
+        with anyio.fail_after(30), pytest.raises(BackendUnavailableError) as err:  # a hang fails here
             await call(b, "agents:count", {})
-        assert time.monotonic() - start < 1.0
+        assert "no complete reply within 0.5 s" in err.value.message
+        stop.set()
+        thread.join()
+        listener.setblocking(False)
+        while True:  # connections the thread had not accepted yet count too
+            try:
+                accepted.append(listener.accept()[0])
+            except BlockingIOError:
+                break
+        # One deadline for the whole call: the first attempt used it all up, so no retry was sent.
+        assert len(accepted) == 1
     finally:
         await b.aclose()
         stop.set()

@@ -19,6 +19,7 @@ import anyio
 
 from cortex_mcp.api import checks
 from cortex_mcp.backends.base import Backend, call, compact
+from cortex_mcp.clock import now_ms
 from cortex_mcp.errors import CortexError, InputError
 from cortex_mcp.ids import public_id
 
@@ -190,7 +191,7 @@ async def request(
     wait; nothing is written after the request itself."""
     if not isinstance(timeout_ms, int) or isinstance(timeout_ms, bool) or not 1000 <= timeout_ms <= 300_000:
         raise InputError("INVALID_TIMEOUT", "timeout_ms must be between 1000 and 300000", "timeout_ms")
-    request_id = public_id("a2a-req", int(time.time() * 1000))
+    request_id = public_id("a2a-req", now_ms())
     sent = await send(
         backend,
         from_agent=from_agent,

@@ -15,11 +15,11 @@ object where a known pattern fits.
 from __future__ import annotations
 
 import re
-import time
 from typing import Any
 
 from cortex_mcp.api import checks
 from cortex_mcp.backends.base import Backend, Call, Plan, call, compact, run_plan
+from cortex_mcp.clock import now_ms
 from cortex_mcp.contract.enums import FACT_SOURCE_TYPES, FACT_TYPES
 from cortex_mcp.errors import CortexError, InputError
 
@@ -165,14 +165,10 @@ def check_inputs(facts: Any) -> None:
             checks.optional_text(item.get(key), f"facts[{i}].{key}")
 
 
-def _now_ms() -> int:
-    return int(time.time() * 1000)
-
-
 # Candidate look-ups ask for current beliefs only (`validAt` now), newest first, so a subject with
 # many facts (or many forgotten ones) cannot push the belief being revised out of the window.
 def _current(**args: Any) -> dict:
-    return {**compact(**args), "validAt": _now_ms(), "sortBy": "createdAt", "sortOrder": "desc"}
+    return {**compact(**args), "validAt": now_ms(), "sortBy": "createdAt", "sortOrder": "desc"}
 
 
 def _current_facts_about(memory_space_id: str, subject: str, user_id: str | None) -> Plan[list[dict]]:
@@ -409,7 +405,7 @@ async def search(
     )
     if as_of is None:
         # Current beliefs: not superseded and not deleted.
-        found = await call(backend, "facts:search", {**args, "validAt": _now_ms()})
+        found = await call(backend, "facts:search", {**args, "validAt": now_ms()})
     else:
         found = await call(backend, "facts:search", {**args, "validAt": as_of, "includeSuperseded": True})
     return found

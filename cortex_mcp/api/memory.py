@@ -9,7 +9,6 @@ is used, so every function here works unchanged on the embedded and the Convex b
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -24,6 +23,7 @@ from cortex_mcp.api.recall import attach_sources
 from cortex_mcp.api.recall import keyword_query as keyword_query  # re-exported: part of this module's API
 from cortex_mcp.api.recall import recall as recall
 from cortex_mcp.backends.base import Backend, Call, Nested, Plan, call, compact, run_plan
+from cortex_mcp.clock import now_ms
 from cortex_mcp.contract.enums import MEMORY_SOURCE_TYPES
 from cortex_mcp.errors import BackendUnavailableError, CortexError, InputError
 from cortex_mcp.ids import public_id
@@ -34,10 +34,6 @@ SKIPPABLE_LAYERS = ("users", "agents", "conversations", "vector", "facts", "grap
 ACK_PHRASES = ("got it", "i've noted", "i'll remember", "noted", "understood", "i'll set", "i'll call you",
                "will do", "sure thing", "okay,", "ok,")
 FACTS_SCAN_LIMIT = 10_000
-
-
-def _now_ms() -> int:
-    return int(time.time() * 1000)
 
 
 # -- shared helpers (§1) ------------------------------------------------------------------
@@ -68,7 +64,7 @@ def ensure_user(user_id: str, user_name: str | None) -> Plan[bool]:
     """§1.2: create the user profile (an immutable record of type "user") if missing. True: it exists."""
     try:
         if (yield Call("immutable:get", {"type": "user", "id": user_id})) is None:
-            data = {"displayName": user_name or user_id, "createdAt": _now_ms()}
+            data = {"displayName": user_name or user_id, "createdAt": now_ms()}
             yield Call("immutable:store", {"type": "user", "id": user_id, "data": data})
         return True
     except BackendUnavailableError:
@@ -107,7 +103,7 @@ def derived_from(fact: dict, memory_id: str, message_ids: list[str]) -> bool:
 def facts_for_memory(memory_space_id: str, memory: dict) -> Plan[list[dict]]:
     """§1.5: current facts derived from the memory."""
     facts = yield Call("facts:list", {"memorySpaceId": memory_space_id, "limit": FACTS_SCAN_LIMIT,
-                                      "validAt": _now_ms()})
+                                      "validAt": now_ms()})
     message_ids = (memory.get("conversationRef") or {}).get("messageIds") or []
     return [f for f in facts if derived_from(f, memory["memoryId"], message_ids)]
 
@@ -211,7 +207,7 @@ async def remember_exchange(
         vectors = await vectors_to_store(backend, embedder, texts)  # before any write
     owners = OwnerChecks(backend)
     result = await run_plan(backend, _remember_exchange_plan(
-        memory_space_id, user_message, agent_response, conversation_id or public_id("conv", _now_ms()), user_id,
+        memory_space_id, user_message, agent_response, conversation_id or public_id("conv", now_ms()), user_id,
         user_name, agent_id, participant_id, importance, tags, skip, facts, vectors, owners,
     ))
     owners.succeeded()
@@ -265,7 +261,7 @@ def _remember_exchange_plan(memory_space_id, user_message, agent_response, conve
             yield Call("conversations:create", {"conversationId": conversation_id, "memorySpaceId": memory_space_id,
                                                 "type": "user-agent", "participants": participants})
         for role, text, who in (("user", user_message, None), ("agent", agent_response, participant_id or agent_id)):
-            message = compact(id=public_id("msg", _now_ms()), role=role, content=text, participantId=who)
+            message = compact(id=public_id("msg", now_ms()), role=role, content=text, participantId=who)
             conversation = yield Call("conversations:addMessage",
                                       {"conversationId": conversation_id, "message": message})
             message_ids.append(conversation["messages"][-1]["id"])
@@ -502,7 +498,7 @@ async def get_memory(
     if "source_messages" in item:
         memory = {**memory, "sourceMessages": item["source_messages"]}
     candidates = await call(backend, "facts:list", {"memorySpaceId": memory_space_id, "limit": FACTS_SCAN_LIMIT,
-                                                    "validAt": _now_ms()})
+                                                    "validAt": now_ms()})
     message_ids = (memory.get("conversationRef") or {}).get("messageIds") or []
     facts = [f for f in candidates if derived_from(f, memory_id, message_ids)]
     if facts:

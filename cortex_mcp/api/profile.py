@@ -3,12 +3,12 @@ memories, open contexts and unread agent messages, each bounded, from a handful 
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 from cortex_mcp.api import a2a
 from cortex_mcp.api.checks import require_text
 from cortex_mcp.backends.base import Backend, call
+from cortex_mcp.clock import now_ms
 
 FACTS_READ = 200  # current facts read per profile (newest kept when there are more)
 MEMORIES_READ = 200  # newest memories read to pick the most important from
@@ -35,7 +35,7 @@ async def profile(
     who = {"userId": user_id} if user_id else {}
     # validAt: a forgotten (retracted) fact keeps its row, with validUntil, but is no longer believed.
     facts = await call(backend, "facts:list", {"memorySpaceId": memory_space_id, **who, "limit": FACTS_READ,
-                                               "validAt": int(time.time() * 1000)})
+                                               "validAt": now_ms()})
     slots: dict[str, list[dict]] = {}
     for fact in sorted(facts, key=lambda f: f.get("createdAt", 0), reverse=True):
         slots.setdefault(slot_of(fact), []).append(fact)

@@ -2,11 +2,11 @@
 
 import re
 
-import anyio
 import pytest
 
 from cortex_mcp.backends.base import call
 from cortex_mcp.errors import ArgumentValidationError, FunctionError
+from tests.helpers import tick
 
 pytestmark = pytest.mark.anyio
 
@@ -38,9 +38,6 @@ def memories(backend, space):
 def total_rows(backend):
     return len(rows(backend, "memories")) + len(rows(backend, "conversations"))
 
-
-async def tick():
-    await anyio.sleep(0.003)
 
 
 # -- send -----------------------------------------------------------------------------------------
@@ -319,9 +316,9 @@ async def test_broadcast_of_100_recipients_succeeds(backend):
 # -- getConversation ------------------------------------------------------------------------------
 async def test_get_conversation_messages(backend):
     s1 = await send(backend, "a", "b", "hi b", metadata={"tags": ["t1"]})
-    await tick()
+    tick()
     s2 = await send(backend, "b", "a", "hi a", importance=90)
-    await tick()
+    tick()
     bc = await broadcast(backend, "a", ["b", "c"], "everyone: listen", metadata={"tags": ["t2", "t1"]})
     await send(backend, "a", "c", "not for b")
     out = await conv(backend)
@@ -352,9 +349,9 @@ async def test_get_conversation_messages(backend):
 
 async def test_get_conversation_filters_and_paging(backend):
     s1 = await send(backend, message="one", userId="u1", importance=10)
-    await tick()
+    tick()
     s2 = await send(backend, message="two", metadata={"tags": ["x"]}, importance=50)
-    await tick()
+    tick()
     s3 = await send(backend, message="three", userId="u1", importance=80)
     def texts(out):
         return [m["message"] for m in out["messages"]]

@@ -4,11 +4,11 @@ import json
 import re
 from datetime import UTC, datetime
 
-import anyio
 import pytest
 
 from cortex_mcp.backends.base import call
 from cortex_mcp.errors import ArgumentValidationError, FunctionError
+from tests.helpers import tick
 
 pytestmark = pytest.mark.anyio
 
@@ -39,9 +39,6 @@ async def tree(backend):
     return {d["purpose"]: d["contextId"] for d in (root, a, b, a1, a2)}
 
 
-async def tick():
-    await anyio.sleep(0.003)  # distinct `now` for timestamp-sensitive checks
-
 
 # -- create ---------------------------------------------------------------------------------------
 async def test_create_root_document_shape(backend):
@@ -70,7 +67,7 @@ async def test_create_optional_fields(backend):
 
 async def test_create_child_links_parent_without_touching_its_version(backend):
     root = await create(backend, "root", userId="u1", tenantId="t1")
-    await tick()
+    tick()
     child = await create(backend, "child", space="s2", parentId=root["contextId"])
     assert child["parentId"] == root["contextId"] and child["rootId"] == root["contextId"] and child["depth"] == 1
     assert "userId" not in child and "tenantId" not in child  # not inherited
@@ -123,7 +120,7 @@ async def test_create_requires_purpose_and_space(backend):
 # -- update and versions --------------------------------------------------------------------------
 async def test_update_merges_data_and_archives_snapshot(backend):
     doc = await create(backend, "p", data={"a": 1, "nested": {"x": 1}})
-    await tick()
+    tick()
     up = await call(backend, "contexts:update", {"contextId": doc["contextId"], "data": {"b": 2, "nested": {"y": 2}}})
     assert up["data"] == {"a": 1, "nested": {"y": 2}, "b": 2}
     assert up["version"] == 2 and up["updatedAt"] > doc["updatedAt"] and up["status"] == "active"
@@ -197,9 +194,9 @@ async def test_update_errors_and_tenant_scoping(backend):
 async def test_version_history_and_timestamps(backend):
     doc = await create(backend, "p", data={"n": 0})
     cid = doc["contextId"]
-    await tick()
+    tick()
     v2 = await call(backend, "contexts:update", {"contextId": cid, "data": {"n": 1}, "status": "blocked"})
-    await tick()
+    tick()
     v3 = await call(backend, "contexts:update", {"contextId": cid, "data": {"n": 2}})
     history = await call(backend, "contexts:getHistory", {"contextId": cid})
     assert [(h["version"], h["status"], h["data"]["n"]) for h in history] == [
@@ -419,10 +416,10 @@ async def test_delete_many_cascade_and_completed_before(backend):
 # -- participants and grants ----------------------------------------------------------------------
 async def test_participants(backend):
     doc = await create(backend, "p")
-    await tick()
+    tick()
     added = await call(backend, "contexts:addParticipant", {"contextId": doc["contextId"], "participantId": "s2"})
     assert added["participants"] == ["s1", "s2"] and added["updatedAt"] > doc["updatedAt"] and added["version"] == 1
-    await tick()
+    tick()
     again = await call(backend, "contexts:addParticipant", {"contextId": doc["contextId"], "participantId": "s2"})
     assert again == added  # untouched
     removed = await call(backend, "contexts:removeParticipant", {"contextId": doc["contextId"], "participantId": "s1"})

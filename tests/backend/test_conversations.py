@@ -5,11 +5,11 @@ import json
 import re
 from datetime import UTC, datetime
 
-import anyio
 import pytest
 
 from cortex_mcp.backends.base import call
 from cortex_mcp.errors import ArgumentValidationError, FunctionError
+from tests.helpers import tick
 
 pytestmark = pytest.mark.anyio
 
@@ -51,9 +51,6 @@ async def add(backend, conv_id, msg_id, content="hi", role="user", **extra):
 async def total(backend):
     return await call(backend, "conversations:count", {})
 
-
-async def tick():
-    await anyio.sleep(0.003)  # distinct millisecond timestamps
 
 
 # -- create ----------------------------------------------------------------------------------
@@ -146,7 +143,7 @@ async def test_create_validation_names_field_and_writes_nothing(backend):
 
 async def test_add_message_appends_with_server_timestamp(backend):
     created = await create(backend, "c1")
-    await tick()
+    tick()
     doc = await add(backend, "c1", "m1", "first", participantId="p", metadata=None)
     msg = doc["messages"][0]
     assert msg == {"id": "m1", "role": "user", "content": "first", "participantId": "p", "metadata": None,
@@ -388,11 +385,11 @@ async def test_get_tenant_and_message_options(backend):
 
 async def test_list_filters(backend):
     await create(backend, "c1", space="s1", user="u1", tenantId="t1", participantId="p1")
-    await tick()
+    tick()
     await create(backend, "c2", space="s1", user="u2", tenantId="t2")
-    await tick()
+    tick()
     await create(backend, "c3", space="s2", user="u1")
-    await tick()
+    tick()
     await create_aa(backend, "c4", ["a", "b"], space="s1", tenantId="t1")
     ids = lambda r: [c["conversationId"] for c in r["conversations"]]  # noqa: E731
     lst = lambda **a: call(backend, "conversations:list", a)  # noqa: E731
@@ -419,10 +416,10 @@ async def test_list_filters(backend):
 async def test_list_sort_page_and_messages(backend):
     for cid in ("c1", "c2", "c3"):
         await create(backend, cid)
-        await tick()
+        tick()
     await add(backend, "c1", "m")
     await add(backend, "c1", "m")
-    await tick()
+    tick()
     await add(backend, "c2", "m")
     ids = lambda r: [c["conversationId"] for c in r["conversations"]]  # noqa: E731
     lst = lambda **a: call(backend, "conversations:list", a)  # noqa: E731
@@ -473,9 +470,9 @@ async def test_count(backend):
 async def test_get_history(backend):
     await create(backend, "c1")
     await add(backend, "c1", "m0", role="user")
-    await tick()
+    tick()
     mid = (await add(backend, "c1", "m1", role="agent"))["updatedAt"]
-    await tick()
+    tick()
     await add(backend, "c1", "m2", role="system")
     await add(backend, "c1", "m3", role="user")
     hist = lambda **a: call(backend, "conversations:getHistory", {"conversationId": "c1", **a})  # noqa: E731

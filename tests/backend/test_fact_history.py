@@ -1,6 +1,5 @@
 """factHistory:* against spec/backend/factHistory.md."""
 
-import asyncio
 import re
 from datetime import UTC, datetime
 
@@ -8,6 +7,7 @@ import pytest
 
 from cortex_mcp.backends.base import call
 from cortex_mcp.errors import ArgumentValidationError
+from tests.helpers import tick
 
 pytestmark = pytest.mark.anyio
 
@@ -29,9 +29,6 @@ async def event(backend, event_id):
 async def history(backend, fact_id="fact-1", **kw):
     return await call(backend, "factHistory:getHistory", {"factId": fact_id, **kw})
 
-
-async def tick():
-    await asyncio.sleep(0.003)  # make the next call's frozen `now` differ
 
 
 def iso_ms(text):
@@ -138,7 +135,7 @@ async def test_purge_old_events_oldest_first_with_remaining(backend):
     made = []
     for i in range(5):
         made.append((await log(backend, f"fact-{i}"))["eventId"])
-        await tick()
+        tick()
     await log(backend, "other", space="s2")
     cutoff = 10**15
     result = await call(backend, "factHistory:purgeOldEvents", {"memorySpaceId": "s1", "olderThan": cutoff, "limit": 2})
@@ -160,7 +157,7 @@ async def test_purge_old_events_oldest_first_with_remaining(backend):
 
 async def test_purge_old_events_cutoff_is_strict(backend):
     first = await event(backend, (await log(backend))["eventId"])
-    await tick()
+    tick()
     await log(backend, "fact-2")
     args = {"memorySpaceId": "s1", "olderThan": first["timestamp"]}
     assert await call(backend, "factHistory:purgeOldEvents", args) == {"deleted": 0, "remaining": 0}
@@ -203,9 +200,9 @@ async def test_get_history_default_limit_is_100(backend):
 
 async def test_changes_by_time_range(backend):
     a = await event(backend, (await log(backend, "a", "CREATE"))["eventId"])
-    await tick()
+    tick()
     b = await event(backend, (await log(backend, "b", "UPDATE"))["eventId"])
-    await tick()
+    tick()
     c = await event(backend, (await log(backend, "c", "CREATE"))["eventId"])
     await log(backend, "x", space="s2")
     def q(**kw):
@@ -226,7 +223,7 @@ async def test_changes_by_time_range(backend):
 async def test_count_by_action(backend):
     assert await call(backend, "factHistory:countByAction", {"memorySpaceId": "s1"}) == {**ZERO, "total": 0}
     first = await event(backend, (await log(backend, action="CREATE"))["eventId"])
-    await tick()
+    tick()
     await log(backend, action="SUPERSEDE")
     await log(backend, action="SUPERSEDE")
     await log(backend, action="DELETE", space="s2")
@@ -246,7 +243,7 @@ async def test_count_by_action(backend):
 
 async def test_supersession_chain_follows_new_fact_events(backend):
     await log(backend, "f2", "SUPERSEDE", supersedes="f1", reason="moved")
-    await tick()
+    tick()
     e3 = await event(backend, (await log(backend, "f3", "SUPERSEDE", supersedes="f2"))["eventId"])
     await log(backend, "f3", "SUPERSEDE", supersedes="ignored-later-event")
     await log(backend, "f1", "SUPERSEDE", supersededBy="f2")  # old-fact convention: ignored
@@ -289,7 +286,7 @@ async def test_activity_summary(backend):
 
 async def test_activity_summary_window(backend):
     await log(backend)
-    await tick()
+    tick()
     zero = await call(backend, "factHistory:getActivitySummary", {"memorySpaceId": "s1", "hours": 0})
     assert zero["totalEvents"] == 0 and zero["timeRange"]["since"] == zero["timeRange"]["until"]
     assert zero["actionCounts"] == ZERO and zero["uniqueFactsModified"] == 0 and zero["activeParticipants"] == 0

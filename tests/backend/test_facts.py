@@ -1,6 +1,5 @@
 """facts:* against spec/backend/facts.md."""
 
-import asyncio
 import json
 import re
 
@@ -8,6 +7,7 @@ import pytest
 
 from cortex_mcp.backends.base import call
 from cortex_mcp.errors import ArgumentValidationError, FunctionError
+from tests.helpers import tick
 
 pytestmark = pytest.mark.anyio
 
@@ -35,9 +35,6 @@ async def all_facts(backend, space="s1"):
 async def ids(backend, path, args):
     return [f["fact"] for f in await call(backend, path, args)]
 
-
-async def tick():
-    await asyncio.sleep(0.003)  # make the next call's frozen `now` differ
 
 
 # -- store ------------------------------------------------------------------------------------
@@ -132,7 +129,7 @@ async def test_update_creates_new_version_and_supersedes_old(backend):
     old = await store(
         backend, subject="user", metadata={"k": 1}, tags=["t"], category="c", validFrom=500, tenantId="t1"
     )
-    await tick()
+    tick()
     new = await call(
         backend,
         "facts:update",
@@ -198,7 +195,7 @@ async def test_update_of_superseded_fact_branches(backend):
 
 async def test_delete_fact_is_soft(backend):
     fact = await store(backend)
-    await tick()
+    tick()
     result = await call(backend, "facts:deleteFact", {"memorySpaceId": "s1", "factId": fact["factId"]})
     assert result == {"deleted": True, "factId": fact["factId"]}
     stored = await call(backend, "facts:get", {"memorySpaceId": "s1", "factId": fact["factId"]})
@@ -225,7 +222,7 @@ async def test_delete_fact_errors(backend):
 async def test_supersede_links_both_facts_without_new_version(backend):
     old = await store(backend, fact="User lives in Paris")
     new = await store(backend, fact="User lives in Berlin")
-    await tick()
+    tick()
     result = await call(
         backend,
         "facts:supersede",
@@ -275,7 +272,7 @@ async def test_supersede_error_order_and_no_writes(backend, old_key, new_key, sp
 
 async def test_update_in_place_presence_semantics(backend):
     fact = await store(backend, metadata={"k": 1}, tags=["t"])
-    await tick()
+    tick()
     patched = await call(
         backend,
         "facts:updateInPlace",
@@ -374,7 +371,7 @@ async def test_consolidate_merges_into_kept_fact(backend):
     keep = await store(backend, fact="keep", confidence=80)
     dup = await store(backend, fact="dup", confidence=65)
     foreign = await store(backend, fact="foreign", space="s2", confidence=0)
-    await tick()
+    tick()
     result = await call(
         backend,
         "facts:consolidate",
@@ -478,7 +475,7 @@ async def test_list_filters(backend):
 
 async def test_list_time_and_validity_filters(backend):
     a = await store(backend, fact="a", validFrom=1000, validUntil=2000)
-    await tick()
+    tick()
     b = await store(backend, fact="b")
     def q(**kw):
         return ids(backend, "facts:list", {"memorySpaceId": "s1", **kw})

@@ -1,10 +1,10 @@
 """governance:* against spec/backend/governance.md."""
 
 import json
-import time
 
 import pytest
 
+from cortex_mcp import clock
 from cortex_mcp.backends.base import call
 from cortex_mcp.errors import ArgumentValidationError, FunctionError
 
@@ -121,7 +121,7 @@ async def enforcement_rows(backend):
 
 
 def now_ms():
-    return time.time() * 1000
+    return clock.now() * 1000
 
 
 @pytest.mark.parametrize("name", ["GDPR", "HIPAA", "SOC2", "FINRA"])

@@ -1,12 +1,13 @@
 """graphSync:* against spec/backend/graphSync.md (deviations: cortex_mcp/backends/embedded/handlers/graph_sync.py)."""
 
-import time
 
 import pytest
 
+from cortex_mcp import clock
 from cortex_mcp.backends.base import call
 from cortex_mcp.backends.embedded.store import REMOVE
 from cortex_mcp.errors import ArgumentValidationError, FunctionError
+from tests.helpers import tick
 
 pytestmark = pytest.mark.anyio
 
@@ -14,7 +15,7 @@ DAY = 86_400_000
 
 
 def now_ms():
-    return time.time() * 1000
+    return clock.now() * 1000
 
 
 async def queue(backend, entity_id="e1", table="memories", operation="insert", **extra):
@@ -97,7 +98,7 @@ async def test_queue_deduplicates_pending_item(backend):
     first = await queue(backend, "m1", entity={"v": 1}, priority="high")
     await call(backend, "graphSync:markFailed", {"id": first, "error": "graph down"})
     created = row(backend, first)["createdAt"]
-    time.sleep(0.003)
+    tick()
     again = await queue(backend, "m1", operation="update")
     assert again == first
     doc = row(backend, first)
@@ -308,7 +309,7 @@ async def test_failed_items_through_the_api(backend):
     x = await queue(backend, "x")
     y = await queue(backend, "y")
     await call(backend, "graphSync:markFailed", {"id": x, "error": "e"})
-    time.sleep(0.003)
+    tick()
     await call(backend, "graphSync:markFailed", {"id": y, "error": "e"})
     await queue(backend, "x", operation="update")  # re-queue bumps x's createdAt above y's
     assert [i["_id"] for i in await call(backend, "graphSync:getFailedItems", {"limit": 5})] == [x, y]

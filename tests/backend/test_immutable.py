@@ -1,10 +1,10 @@
 """immutable:* against spec/backend/immutable.md."""
 
-import anyio
 import pytest
 
 from cortex_mcp.backends.base import call
 from cortex_mcp.errors import ArgumentValidationError, FunctionError
+from tests.helpers import tick
 
 pytestmark = pytest.mark.anyio
 
@@ -20,9 +20,6 @@ async def get(backend, type_, id_, **extra):
 async def count(backend, **args):
     return await call(backend, "immutable:count", args)
 
-
-async def tick():
-    await anyio.sleep(0.003)  # distinct millisecond timestamps
 
 
 # -- store -----------------------------------------------------------------------------------
@@ -41,7 +38,7 @@ async def test_store_creates_version_one(backend):
 
 async def test_store_versions_and_metadata_rules(backend):
     v1 = await store(backend, "kb", "a", {"n": 1}, userId="u1", metadata={"m": 1})
-    await tick()
+    tick()
     v2 = await store(backend, "kb", "a", {"n": 2}, userId="other")
     assert v2["_id"] == v1["_id"] and v2["version"] == 2 and v2["data"] == {"n": 2}
     entry = {"version": 1, "data": {"n": 1}, "timestamp": v1["updatedAt"], "metadata": {"m": 1}}
@@ -108,7 +105,7 @@ async def versioned(backend, n=3, **extra):
     docs = []
     for i in range(1, n + 1):
         docs.append(await store(backend, "policy", "p", {"v": i}, metadata={"rev": i}, userId="u1", **extra))
-        await tick()
+        tick()
     return docs
 
 
@@ -175,11 +172,11 @@ async def test_get_at_timestamp(backend):
 
 async def seed(backend):
     a = await store(backend, "kb", "a", {"title": "Alpha"}, userId="u1")
-    await tick()
+    tick()
     b = await store(backend, "kb", "b", {"title": "Beta"}, userId="u2", tenantId="t1")
-    await tick()
+    tick()
     c = await store(backend, "policy", "c", {"title": "Gamma"}, userId="u1")
-    await tick()
+    tick()
     a2 = await store(backend, "kb", "a", {"title": "Alpha 2"})  # a is now the most recently updated
     return a, b, c, a2
 

@@ -1,6 +1,5 @@
 """memories:* against spec/backend/memories.md."""
 
-import asyncio
 import json
 import math
 import re
@@ -9,6 +8,7 @@ import pytest
 
 from cortex_mcp.backends.base import call
 from cortex_mcp.errors import ArgumentValidationError, FunctionError
+from tests.helpers import tick
 
 pytestmark = pytest.mark.anyio
 
@@ -39,10 +39,6 @@ async def count(backend, space="s1", **extra):
 async def search(backend, query="", space="s1", **extra):
     return await call(backend, "memories:search", {"memorySpaceId": space, "query": query, **extra})
 
-
-async def tick():
-    """Let the millisecond clock move so consecutive calls get distinct `now` values."""
-    await asyncio.sleep(0.003)
 
 
 def ids(docs):
@@ -161,7 +157,7 @@ async def test_store_partial_memory_requires_metadata_key(backend):
 
 async def test_update_partial_memory_no_version_bump_no_space_check(backend):
     doc = await store(backend, space="other", content="old")
-    await tick()
+    tick()
     out = await call(backend, "memories:updatePartialMemory",
                      {"memoryId": doc["memoryId"], "content": "new", "metadata": {"chunk": 2}})
     assert out == {"success": True}
@@ -424,7 +420,7 @@ async def test_count_filters(backend):
 # -- update / versions ---------------------------------------------------------------------
 async def test_update_creates_versions(backend):
     doc = await store(backend, "v1 text", embedding=[1, 2], tags=["a"], importance=40)
-    await tick()
+    tick()
     v2 = await call(backend, "memories:update", {"memorySpaceId": "s1", "memoryId": doc["memoryId"],
                                                  "content": "v2 text", "importance": 0, "tags": []})
     assert v2["version"] == 2 and v2["content"] == "v2 text" and v2["importance"] == 0 and v2["tags"] == []
@@ -432,7 +428,7 @@ async def test_update_creates_versions(backend):
     assert v2["previousVersions"] == [{"version": 1, "content": "v1 text", "embedding": [1, 2],
                                        "timestamp": doc["updatedAt"]}]
     assert v2["updatedAt"] > doc["updatedAt"] and v2["createdAt"] == doc["createdAt"]
-    await tick()
+    tick()
     # empty content keeps the current one; [] embedding replaces; nothing else given still versions
     v3 = await call(backend, "memories:update", {"memorySpaceId": "s1", "memoryId": doc["memoryId"],
                                                  "content": "", "embedding": []})
@@ -469,9 +465,9 @@ async def test_update_errors_write_nothing(backend):
 
 async def test_get_version_and_history(backend):
     doc = await store(backend, "one", embedding=[1])
-    await tick()
+    tick()
     v2 = await call(backend, "memories:update", {"memorySpaceId": "s1", "memoryId": doc["memoryId"], "content": "two"})
-    await tick()
+    tick()
     v3 = await call(backend, "memories:update", {"memorySpaceId": "s1", "memoryId": doc["memoryId"],
                                                  "content": "three", "embedding": [3]})
     mid = doc["memoryId"]
@@ -507,9 +503,9 @@ async def test_get_history_single_version_without_embedding(backend):
 async def test_get_at_timestamp(backend):
     doc = await store(backend, "one")
     mid = doc["memoryId"]
-    await tick()
+    tick()
     v2 = await call(backend, "memories:update", {"memorySpaceId": "s1", "memoryId": mid, "content": "two"})
-    await tick()
+    tick()
     v3 = await call(backend, "memories:update", {"memorySpaceId": "s1", "memoryId": mid, "content": "three"})
 
     async def at(ts, space="s1"):
@@ -526,9 +522,9 @@ async def test_get_at_timestamp(backend):
     assert await at(v3["updatedAt"], space="s2") is None
     # a touch between versions moves the superseded entry's stamp (literal upstream rule)
     other = await store(backend, "first")
-    await tick()
+    tick()
     await call(backend, "memories:archive", {"memorySpaceId": "s1", "memoryId": other["memoryId"]})
-    await tick()
+    tick()
     await call(backend, "memories:update", {"memorySpaceId": "s1", "memoryId": other["memoryId"], "content": "next"})
     assert await call(backend, "memories:getAtTimestamp", {"memorySpaceId": "s1", "memoryId": other["memoryId"],
                                                            "timestamp": other["createdAt"]}) is None
@@ -583,7 +579,7 @@ async def test_update_many(backend):
     await store(backend, "b", sourceUserId="u1", importance=20)
     c = await store(backend, "c", userId="u1", sourceType="tool", importance=30)
     await store(backend, "d", space="s2", userId="u1")
-    await tick()
+    tick()
     out = await call(backend, "memories:updateMany", {"memorySpaceId": "s1", "userId": "u1", "importance": 77})
     assert out == {"updated": 2, "memoryIds": [a["memoryId"], c["memoryId"]]}
     after_a = await get(backend, a["memoryId"])
@@ -592,7 +588,7 @@ async def test_update_many(backend):
     out = await call(backend, "memories:updateMany", {"memorySpaceId": "s1", "sourceType": "tool", "tags": []})
     assert out == {"updated": 1, "memoryIds": [c["memoryId"]]}
     assert (await get(backend, c["memoryId"]))["tags"] == []
-    await tick()
+    tick()
     out = await call(backend, "memories:updateMany", {"memorySpaceId": "s1"})
     assert out["updated"] == 3
     touched = await get(backend, a["memoryId"])

@@ -1,10 +1,10 @@
 """memorySpaces:* against spec/backend/memorySpaces.md."""
 
-import time
 
 import pytest
 
 from cortex_mcp.backends.base import call
+from cortex_mcp.clock import now_ms
 from cortex_mcp.errors import ArgumentValidationError, FunctionError
 
 pytestmark = pytest.mark.anyio
@@ -52,7 +52,7 @@ def seed(backend, table, docs):
 
 
 def memory(space, n, *, importance=50, tags=(), participant_id=None, created=None, updated=None, tenant=None):
-    now = int(time.time() * 1000)
+    now = now_ms()
     doc = {
         "memoryId": f"mem-{space}-{n}",
         "memorySpaceId": space,
@@ -76,7 +76,7 @@ def memory(space, n, *, importance=50, tags=(), participant_id=None, created=Non
 
 
 def conversation(space, n, *, messages=0, participant_id=None, created=None, tenant=None):
-    now = int(time.time() * 1000)
+    now = now_ms()
     doc = {
         "conversationId": f"conv-{space}-{n}",
         "memorySpaceId": space,
@@ -95,7 +95,7 @@ def conversation(space, n, *, messages=0, participant_id=None, created=None, ten
 
 
 def fact(space, n, *, participant_id=None, superseded=False, tenant=None):
-    now = int(time.time() * 1000)
+    now = now_ms()
     doc = {
         "factId": f"fact-{space}-{n}",
         "memorySpaceId": space,
@@ -651,7 +651,7 @@ async def test_get_stats_empty_space(backend):
 
 async def seed_stats(backend):
     await register(backend, "s1", tenantId="t1")  # getStats has no tenant check
-    now = int(time.time() * 1000)
+    now = now_ms()
     seed(
         backend,
         "memories",

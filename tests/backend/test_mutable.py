@@ -1,6 +1,5 @@
 """mutable:* against spec/backend/mutable.md (deviations noted inline and in docs/parity.md)."""
 
-import time
 
 import anyio
 import pytest
@@ -8,6 +7,7 @@ import pytest
 from cortex_mcp.backends.base import call
 from cortex_mcp.backends.embedded import EmbeddedBackend
 from cortex_mcp.errors import ArgumentValidationError, FunctionError
+from tests.helpers import tick
 
 pytestmark = pytest.mark.anyio
 
@@ -29,9 +29,6 @@ async def count(backend, namespace="ns", **extra):
 async def upd(backend, key, operation, namespace="ns", **extra):
     return await call(backend, "mutable:update", {"namespace": namespace, "key": key, "operation": operation, **extra})
 
-
-def tick():
-    time.sleep(0.003)  # distinct wall-clock ms between calls
 
 
 # -- set -------------------------------------------------------------------------------------

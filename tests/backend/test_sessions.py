@@ -1,11 +1,12 @@
 """sessions:* against spec/backend/sessions.md."""
 
-import time
 
 import pytest
 
+from cortex_mcp import clock
 from cortex_mcp.backends.base import call
 from cortex_mcp.errors import ArgumentValidationError, FunctionError
+from tests.helpers import tick
 
 pytestmark = pytest.mark.anyio
 
@@ -76,7 +77,7 @@ async def test_touch_sets_last_active_and_reactivates_ended_session(backend):
     await create(backend, "s1")
     await call(backend, "sessions:end", {"sessionId": "s1"})
     ended = await get(backend, "s1")
-    before = time.time() * 1000 - 1
+    before = clock.now() * 1000 - 1
     assert await call(backend, "sessions:touch", {"sessionId": "s1"}) is None
     doc = await get(backend, "s1")
     assert doc["status"] == "active" and doc["lastActiveAt"] >= before
@@ -96,7 +97,7 @@ async def test_end_sets_status_and_overwrites_ended_at(backend):
     assert await call(backend, "sessions:end", {"sessionId": "s1"}) is None
     first = await get(backend, "s1")
     assert first["status"] == "ended" and first["endedAt"] >= T0
-    time.sleep(0.002)
+    tick()
     await call(backend, "sessions:end", {"sessionId": "s1"})
     assert (await get(backend, "s1"))["endedAt"] > first["endedAt"]
 
@@ -195,7 +196,7 @@ async def test_count_rejects_paging_args(backend):
 
 
 async def test_expire_idle_ends_only_stale_open_sessions(backend):
-    now = time.time() * 1000
+    now = clock.now() * 1000
     await create(backend, "stale", tenantId="t1")  # lastActiveAt = T0, long ago
     await create(backend, "stale2", tenantId="t2")
     await create(backend, "fresh", startedAt=now + 60_000)
@@ -214,7 +215,7 @@ async def test_expire_idle_ends_only_stale_open_sessions(backend):
 
 
 async def test_expire_idle_is_strict_and_ignores_expires_at(backend):
-    await create(backend, "s1", startedAt=time.time() * 1000 + 10_000_000, expiresAt=0)
+    await create(backend, "s1", startedAt=clock.now() * 1000 + 10_000_000, expiresAt=0)
     assert await call(backend, "sessions:expireIdle", {"idleTimeout": 0}) == {"expired": 0}
     with pytest.raises(ArgumentValidationError) as err:
         await call(backend, "sessions:expireIdle", {})

@@ -5,13 +5,13 @@ straight into the store (the users module has no create function); one test goes
 `immutable:store` end to end when that module is present.
 """
 
-import time
 
 import pytest
 
 from cortex_mcp.backends.base import call
 from cortex_mcp.contract.catalog import get_function
 from cortex_mcp.errors import ArgumentValidationError, FunctionError, FunctionNotFoundError
+from tests.helpers import tick
 
 pytestmark = pytest.mark.anyio
 
@@ -265,7 +265,7 @@ async def test_profile_written_through_immutable_store(backend):
         first = await call(backend, "immutable:store", {"type": "user", "id": "u9", "data": {"n": 1}})
     except FunctionNotFoundError:
         pytest.skip("immutable:store has no embedded handler yet")
-    time.sleep(0.005)
+    tick()
     second = await call(backend, "immutable:store", {"type": "user", "id": "u9", "data": {"n": 2}})
     assert await call(backend, "users:get", {"userId": "u9"}) == {
         "id": "u9",

@@ -8,6 +8,7 @@ from mcp import Client
 
 from cortex_mcp.backends.base import call
 from cortex_mcp.backends.embedded import EmbeddedBackend
+from cortex_mcp.clock import now_ms
 from cortex_mcp.server import build_server
 from tests.helpers import make_config, ok, server_params
 
@@ -16,9 +17,8 @@ pytestmark = pytest.mark.anyio
 
 async def _current(backend, subject: str) -> list[dict]:
     """Current facts about `subject` in the test space (not superseded, not retracted)."""
-    import time
 
-    args = {"memorySpaceId": "test-space", "subject": subject, "validAt": int(time.time() * 1000) + 1}
+    args = {"memorySpaceId": "test-space", "subject": subject, "validAt": now_ms() + 1}
     return await call(backend, "facts:queryBySubject", args)
 
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.helpers import fails, ok
+from tests.helpers import fails, ok, tick
 
 pytestmark = pytest.mark.anyio
 
@@ -21,9 +21,7 @@ async def test_new_location_supersedes_old_and_as_of_answers_the_past(client):
     )
     assert paris["action"] == "ADD"
     before_change = paris["fact"]["created_at"] + 1
-    import anyio
-
-    await anyio.sleep(0.01)
+    tick()
     berlin = await ok(
         client,
         "store_fact",

@@ -18,15 +18,12 @@ from cortex_mcp.api import checks
 from cortex_mcp.api.recall.query import STOP_WORDS, keyword_query
 from cortex_mcp.api.recall.ranking import fuse, position_relevance, rank
 from cortex_mcp.backends.base import Backend, call, compact
+from cortex_mcp.clock import now_ms
 from cortex_mcp.errors import BackendUnavailableError, CortexError, FunctionNotFoundError
 
 log = logging.getLogger(__name__)
 
 __all__ = ["STOP_WORDS", "attach_sources", "keyword_query", "recall"]
-
-
-def _now_ms() -> int:
-    return int(time.time() * 1000)
 
 
 async def recall(
@@ -56,7 +53,7 @@ async def recall(
     checks.check_tags(tags)
     checks.check_limit(limit)
     checks.check_embedding(embedding)
-    now = _now_ms() if now is None else now
+    now = now_ms() if now is None else now
     args = compact(
         memorySpaceId=memory_space_id,
         query=keyword_query(query),

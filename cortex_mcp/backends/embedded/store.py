@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+from cortex_mcp import clock
 from cortex_mcp.backends.embedded import fulltext
 from cortex_mcp.backends.embedded.fulltext import search_terms
 from cortex_mcp.backends.embedded.js import UNDEFINED, js_equal
@@ -497,7 +498,7 @@ class Tx:
     def _creation_time(self, table: str) -> float:
         row = self.conn.execute(f'SELECT _creationTime FROM "{table}" ORDER BY rowid DESC LIMIT 1').fetchone()
         last = row[0] if row else None
-        now = time.time() * 1000
+        now = clock.now() * 1000
         return now if last is None or now > last else last + 0.001
 
     def insert(self, table: str, doc: dict) -> str:
@@ -867,7 +868,7 @@ class Store:
         `transaction` (`Busy` is raised before `fn` runs)."""
         tx = None
         with self.transaction(writable, wait) as conn:
-            tx = Tx(conn, int(time.time() * 1000), writable)
+            tx = Tx(conn, clock.now_ms(), writable)
             result = fn(tx)
         if tx.scrub_after_commit:
             self._scrub()
