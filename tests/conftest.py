@@ -61,6 +61,13 @@ def anyio_backend():
     return "asyncio"
 
 
+@pytest.fixture(autouse=True)
+def _clock_on_time() -> None:
+    """Each test starts with the clock on time: ticks of earlier tests would otherwise put this process
+    ahead of the server processes a test starts (and of code that reads the system clock itself)."""
+    CLOCK.offset_ms = 0
+
+
 @pytest.fixture(scope="session", autouse=True)
 def _template_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """One empty, current database per session; `fresh_db` copies it."""
