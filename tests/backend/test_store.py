@@ -1,5 +1,6 @@
 """The SQLite document store itself: new index columns, search order, limits, values it cannot keep."""
 
+import multiprocessing
 import sqlite3
 
 import pytest
@@ -196,3 +197,30 @@ def test_usual_values_are_left_out_of_the_stored_json_and_read_back(tmp_path):
         assert stored_json(b, plain["memoryId"])["version"] == 2
     finally:
         b.store.close()
+
+
+def _open_each_when_the_others_do(paths: list[str], barrier, errors) -> None:
+    for path in paths:
+        barrier.wait()
+        try:
+            store_module.Store(path).close()
+        except Exception as exc:  # reported to the test, which names it
+            errors.put(f"{type(exc).__name__}: {exc}")
+
+
+def test_processes_opening_one_new_file_at_once_all_succeed(tmp_path):
+    """Hosts start several servers on a new database at once: each one opens it (switching a new file to
+    WAL used to fail at once with "database is locked" in all but the first, whatever busy_timeout)."""
+    paths = [str(tmp_path / f"new-{i}.db") for i in range(16)]
+    spawn = multiprocessing.get_context("spawn")  # no fork of this threaded process
+    barrier, errors = spawn.Barrier(4), spawn.Queue()
+    workers = [spawn.Process(target=_open_each_when_the_others_do, args=(paths, barrier, errors)) for _ in range(4)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(60)
+    assert [worker.exitcode for worker in workers] == [0, 0, 0, 0]
+    failures = []
+    while not errors.empty():
+        failures.append(errors.get())
+    assert failures == []

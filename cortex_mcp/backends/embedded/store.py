@@ -783,7 +783,9 @@ class Store:
             self.path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None, check_same_thread=False
         )
         self.conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-        self.conn.execute("PRAGMA journal_mode = WAL")
+        # Several processes opening a new file at once: all but one get "database is locked" here at
+        # once, busy_timeout or not (the switch to WAL needs the file to itself).
+        self._when_free("PRAGMA journal_mode = WAL")
         self.conn.execute("PRAGMA synchronous = NORMAL")
         try:
             migrate(self, MIGRATIONS, _create_missing, _layout_checksum())
@@ -815,11 +817,15 @@ class Store:
         raise AssertionError("unreachable")
 
     def _begin(self, immediate: bool) -> None:
-        # busy_timeout covers most waits; this loop covers the rare immediate SQLITE_BUSY.
+        self._when_free("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+    def _when_free(self, statement: str) -> None:
+        """Execute `statement`, retrying for up to the busy timeout while another connection holds the
+        lock it needs: busy_timeout covers most waits; this covers the SQLITE_BUSY it does not."""
         deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
         while True:
             try:
-                self.conn.execute("BEGIN IMMEDIATE" if immediate else "BEGIN")
+                self.conn.execute(statement)
                 return
             except sqlite3.OperationalError as exc:
                 if "locked" not in str(exc) and "busy" not in str(exc):
