@@ -9,7 +9,6 @@ import anyio
 import pytest
 
 from cortex_mcp.api import memory
-from cortex_mcp.api.recall import ranking
 from cortex_mcp.backends.base import call
 from cortex_mcp.backends.embedded import EmbeddedBackend, fulltext
 from cortex_mcp.backends.embedded.schema import TABLES
@@ -242,32 +241,6 @@ async def test_an_unstemmed_database_is_migrated_once(tmp_path, caplog):
     with caplog.at_level("INFO"):
         EmbeddedBackend(db).store.close()
     assert "rebuilding" not in caplog.text  # once
-
-
-def test_ranking_keeps_match_strength():
-    def item(relevance: float, importance: float, created_at: int | None = None, role: str | None = None) -> dict:
-        return {"type": "memory", "relevance": relevance, "importance": importance, "created_at": created_at,
-                "message_role": role}
-
-    now = 10 * DAY
-    strong_old_unimportant = item(1.0, 0, created_at=0)
-    weak_new_important_user = item(1 / ranking.MAX_FACTOR * ranking.MIN_FACTOR * 0.99, 100, created_at=now, role="user")
-    ordered = ranking.rank([weak_new_important_user, strong_old_unimportant], now)
-    assert ordered[0] is strong_old_unimportant  # the factors' whole range cannot overturn it
-    tie_a, tie_b = item(0.5, 40), item(0.5, 60)
-    assert ranking.rank([tie_a, tie_b], now)[0] is tie_b
-    assert ranking.recency(None, now) == 0.0 and ranking.recency(now, now) == 1.0
-
-
-def test_fuse_is_a_weighted_sum_of_normalised_scores():
-    fused = ranking.fuse({"a": 4.0, "b": 2.0}, {"b": 0.9, "c": 0.45}, vector_weight=0.5)
-    assert fused == pytest.approx({"a": 0.5, "b": 0.75, "c": 0.0})  # cosines min-max normalised
-    assert ranking.fuse({}, {"x": 0.0}) == {"x": 0.0}
-
-
-def test_position_relevance_spaces_results_as_near_ties():
-    assert ranking.position_relevance(0, 10) == 1.0
-    assert ranking.position_relevance(9, 10) > 0.5
 
 
 async def test_recall_without_the_extension_uses_the_contract_searches(tmp_path, monkeypatch):
