@@ -37,6 +37,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from cortex_mcp.api import memory
 from cortex_mcp.api.embeddings import make_embedder
+from cortex_mcp.api.embeddings.context import assemble, texts_to_embed, with_context
 from cortex_mcp.backends.embedded import EmbeddedBackend
 from cortex_mcp.backends.embedded.store import Tx
 
@@ -97,16 +98,16 @@ def ingest(
     dia_of: dict[str, str] = {}
     asked_at: list[int | None] = []
     store = backend.handlers["memories:store"]
-    contents = [
-        f"{turn['speaker']}: {turn['text']}"
-        for sample in samples
-        for _, turns, _ in sessions(sample["conversation"])
-        for turn in turns
-    ]
-    vectors = embedder.embed_sync(contents) if embedder else []
-    vector_of = dict(zip(contents, vectors, strict=True)) if embedder else {}  # padding reuses these
+    # Vectors as remember makes them: each turn in the context of the turns before it in its session.
+    turns_of = {(n, number): turns for n, sample in enumerate(samples)
+                for number, turns, _ in sessions(sample["conversation"])}
+    items = {key: with_context([f"{t['speaker']}: {t['text']}" for t in turns]) for key, turns in turns_of.items()}
+    flat = [item for session in items.values() for item in session]
+    vectors = iter(assemble(flat, embedder.embed_sync(texts_to_embed(flat))) if embedder else [])
+    vectors_of = {key: [next(vectors) for _ in session] for key, session in items.items()} if embedder else {}
 
-    def store_session(tx: Tx, space: str, conversation: str, turns: list[dict], date: int | None) -> list[dict]:
+    def store_session(tx: Tx, space: str, conversation: str, source: tuple[int, int], turns: list[dict],
+                      date: int | None) -> list[dict]:
         docs = []
         for i, turn in enumerate(turns):
             content = f"{turn['speaker']}: {turn['text']}"
@@ -120,7 +121,7 @@ def ingest(
                 "tags": [turn["dia_id"]],
                 # each session is one conversation of the agent's history (turns in order)
                 "conversationRef": {"conversationId": conversation, "messageIds": [turn["dia_id"]]},
-                **({"embedding": vector_of[content]} if embedder else {}),
+                **({"embedding": vectors_of[source][i]} if embedder else {}),
             })
             if dated and date is not None:
                 at = date + i * 1000  # turns of a session a second apart, in order
@@ -132,7 +133,7 @@ def ingest(
         for n, sample in enumerate(samples):
             space, last, stored = f"locomo-{n}", None, 0
             for number, turns, date in sessions(sample["conversation"]):
-                docs = store_session(tx, space, f"conv-locomo-{n}-{number}", turns, date)
+                docs = store_session(tx, space, f"conv-locomo-{n}-{number}", (n, number), turns, date)
                 for doc, turn in zip(docs, turns, strict=True):
                     dia_of[doc["memoryId"]] = normalise_turn_id(turn["dia_id"])
                 if dated and date is not None and turns:
@@ -145,7 +146,8 @@ def ingest(
                     break
                 for m, number, turns, date in others:
                     turns = turns[: pad - stored]
-                    stored += len(store_session(tx, space, f"conv-pad-{n}-{copy}-{m}-{number}", turns, date))
+                    conversation = f"conv-pad-{n}-{copy}-{m}-{number}"
+                    stored += len(store_session(tx, space, conversation, (m, number), turns, date))
                     if stored >= pad:
                         break
             asked_at.append(last + _DAY_MS if dated and last is not None else None)

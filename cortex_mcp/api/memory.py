@@ -17,7 +17,7 @@ from cortex_mcp.api import a2a as a2a_api
 from cortex_mcp.api import checks
 from cortex_mcp.api import facts as facts_api
 from cortex_mcp.api.embeddings import Embedder
-from cortex_mcp.api.embeddings.vectors import vectors_to_store
+from cortex_mcp.api.embeddings.vectors import turns_before, vectors_to_store
 from cortex_mcp.api.owners import OwnerChecks
 from cortex_mcp.api.recall import attach_sources
 from cortex_mcp.api.recall import keyword_query as keyword_query  # re-exported: part of this module's API
@@ -204,7 +204,8 @@ async def remember_exchange(
     texts = [user_message] if is_acknowledgment(agent_response) else [user_message, agent_response]
     vectors: list[list[float]] | None = None
     if embedder is not None and "vector" not in skip:
-        vectors = await vectors_to_store(backend, embedder, texts)  # before any write
+        before = await turns_before(backend, conversation_id) if "conversations" not in skip else []
+        vectors = await vectors_to_store(backend, embedder, texts, before)  # before any write
     owners = OwnerChecks(backend)
     result = await run_plan(backend, _remember_exchange_plan(
         memory_space_id, user_message, agent_response, conversation_id or public_id("conv", now_ms()), user_id,
@@ -539,6 +540,20 @@ async def count_memories(
     )
 
 
+async def _turns_before_memory(backend: Backend, memory_space_id: str, memory_id: str) -> list[str]:
+    """The context of a conversation memory's vector: the turns before its message."""
+    try:
+        memory = await call(backend, "memories:get", {"memorySpaceId": memory_space_id, "memoryId": memory_id})
+    except BackendUnavailableError:
+        raise
+    except CortexError:
+        return []  # memories:update says what is wrong
+    ref = memory.get("conversationRef") if isinstance(memory, dict) else None
+    if not isinstance(ref, dict) or not ref.get("messageIds"):
+        return []
+    return await turns_before(backend, ref.get("conversationId"), ref["messageIds"][0])
+
+
 async def update_memory(
     backend: Backend,
     *,
@@ -565,7 +580,8 @@ async def update_memory(
     checks.check_tags(tags)
     checks.check_embedding(embedding)
     if content is not None and embedding is None and embedder is not None:
-        [embedding] = await vectors_to_store(backend, embedder, [content])
+        [embedding] = await vectors_to_store(backend, embedder, [content], await _turns_before_memory(
+            backend, memory_space_id, memory_id))
     return await call(
         backend,
         "memories:update",

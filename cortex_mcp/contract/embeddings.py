@@ -24,9 +24,13 @@ FUNCTIONS = [
         {
             "limit": v.number().describe("At most this many memories"),
             "after": v.optional(v.number()).describe("Cursor: the `cursor` of the previous page"),
+            "contextTurns": v.optional(v.number()).describe(
+                "With each memory, the contents of up to this many memories stored before it in its conversation"
+            ),
         },
-        "Memories without a vector, oldest first, with a cursor for the next page.",
-        returns="{items: [{memoryId, content}], cursor}",
+        "Memories without a vector, oldest first, each with its context (the contents of the memories stored "
+        "just before it in its conversation, oldest first), with a cursor for the next page.",
+        returns="{items: [{memoryId, content, context}], cursor}",
         extension=True,
     ),
     mutation(

@@ -17,16 +17,10 @@ from cortex_mcp.backends.base import call
 from cortex_mcp.backends.embedded import EmbeddedBackend
 from cortex_mcp.cli import cli
 from cortex_mcp.server import build_server
-from tests.embeddings.openai_server import FakeOpenAI, fake_vector
+from tests.embeddings.openai_server import fake_vector
 from tests.helpers import fails, make_config, ok
 
 pytestmark = pytest.mark.anyio
-
-
-@pytest.fixture
-def server():
-    with FakeOpenAI() as fake:
-        yield fake
 
 
 async def _memory_and_status(db, memory_id):

@@ -10,33 +10,13 @@ import pytest
 
 from cortex_mcp.api import memory as api
 from cortex_mcp.api.embeddings import EmbeddingError
-from cortex_mcp.api.embeddings.openai import OpenAIEmbedder
 from cortex_mcp.api.embeddings.reindex import reindex
 from cortex_mcp.backends.base import call
 from cortex_mcp.errors import FunctionError
-from tests.embeddings.openai_server import FakeOpenAI, fake_vector
+from tests.embeddings.openai_server import fake_vector
 
 pytestmark = pytest.mark.anyio
 SPACE = "s1"
-
-
-@pytest.fixture
-def server():
-    with FakeOpenAI() as fake:
-        yield fake
-
-
-@pytest.fixture
-async def embedders(server):
-    made: list[OpenAIEmbedder] = []
-
-    def make(model: str = "model-a") -> OpenAIEmbedder:
-        made.append(OpenAIEmbedder(url=server.url, model=model, api_key="test-key"))
-        return made[-1]
-
-    yield make
-    for embedder in made:
-        await embedder.aclose()
 
 
 def close_to(stored, expected) -> bool:

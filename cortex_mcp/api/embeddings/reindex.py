@@ -18,6 +18,7 @@ from typing import TextIO
 import anyio
 
 from cortex_mcp.api.embeddings import Embedder, EmbeddingError, embedder_for
+from cortex_mcp.api.embeddings.context import CONTEXT_TURNS, vectors_in_context
 from cortex_mcp.backends.base import Backend, call
 from cortex_mcp.config import Config
 from cortex_mcp.errors import CortexError, FunctionNotFoundError
@@ -63,11 +64,11 @@ async def reindex(
     if progress:
         progress(0, todo)
     while stop_after is None or pages < stop_after:
-        args = {"limit": page} if cursor is None else {"limit": page, "after": cursor}
+        args = {"limit": page, "contextTurns": CONTEXT_TURNS} | ({} if cursor is None else {"after": cursor})
         batch = await call(backend, "embeddings:pending", args)
         if not batch["items"]:
             break
-        vectors = await embedder.embed([item["content"] for item in batch["items"]])
+        vectors = await vectors_in_context(embedder, [(i.get("context") or [], i["content"]) for i in batch["items"]])
         items = [{"memoryId": i["memoryId"], "embedding": v} for i, v in zip(batch["items"], vectors, strict=True)]
         stored = await call(backend, "embeddings:set", {"model": embedder.name, "items": items})
         result.embedded += stored["updated"]

@@ -26,14 +26,29 @@ def counts(tx: Tx) -> tuple[int, int]:
     return total, embedded
 
 
-def pending(tx: Tx, limit: int, after: float | None) -> list[tuple[float, str, str]]:
-    """`(creation time, memoryId, content)` of memories without a vector, oldest first, after a cursor."""
+def pending(tx: Tx, limit: int, after: float | None, turns: int) -> list[tuple[float, str, str, list[str]]]:
+    """`(creation time, memoryId, content, context)` of memories without a vector, oldest first,
+    after a cursor; `context` is the contents of the (up to) `turns` memories stored before
+    it in the same conversation, oldest first (api/embeddings/context.py)."""
     rows = tx.conn.execute(
-        f"SELECT _creationTime, json_extract(doc, '$.memoryId'), json_extract(doc, '$.content') "
-        f'FROM "{TABLE}" WHERE v_embedding IS NULL AND _creationTime > ? ORDER BY _creationTime LIMIT ?',
+        f"SELECT rowid, _creationTime, json_extract(doc, '$.memoryId'), json_extract(doc, '$.content'), "
+        f'f_memorySpaceId, f_conversationRef__conversationId FROM "{TABLE}" '
+        "WHERE v_embedding IS NULL AND _creationTime > ? ORDER BY _creationTime LIMIT ?",
         (-1.0 if after is None else after, limit),
-    )
-    return list(rows)
+    ).fetchall()
+    return [(created, memory_id, content, _before(tx, rowid, space, conversation, turns))
+            for rowid, created, memory_id, content, space, conversation in rows]
+
+
+def _before(tx: Tx, rowid: int, space: str, conversation: str | None, turns: int) -> list[str]:
+    if conversation is None or turns <= 0:
+        return []
+    rows = tx.conn.execute(
+        f"SELECT json_extract(doc, '$.content') FROM \"{TABLE}\" WHERE f_memorySpaceId = ? "
+        "AND f_conversationRef__conversationId = ? AND rowid < ? ORDER BY rowid DESC LIMIT ?",
+        (space, conversation, rowid, turns),
+    ).fetchall()
+    return [content for (content,) in reversed(rows)]
 
 
 def clear(tx: Tx) -> int:

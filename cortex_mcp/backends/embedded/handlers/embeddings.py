@@ -13,6 +13,7 @@ from cortex_mcp.contract.embeddings import MODEL_RECORD
 from cortex_mcp.errors import convex_error, plain_error
 
 MAX_PAGE = 1000
+MAX_CONTEXT_TURNS = 10
 
 
 def _recorded(tx: Tx) -> dict:
@@ -38,9 +39,13 @@ def pending(tx: Tx, args: dict) -> Any:
     limit = args["limit"]
     if not (isinstance(limit, (int, float)) and 1 <= limit <= MAX_PAGE and float(limit).is_integer()):
         raise plain_error(f"limit must be a whole number from 1 to {MAX_PAGE}")
-    rows = vectors.pending(tx, int(limit), args.get("after"))
+    turns = args.get("contextTurns", 0)
+    if not (isinstance(turns, (int, float)) and 0 <= turns <= MAX_CONTEXT_TURNS and float(turns).is_integer()):
+        raise plain_error(f"contextTurns must be a whole number from 0 to {MAX_CONTEXT_TURNS}")
+    rows = vectors.pending(tx, int(limit), args.get("after"), int(turns))
     return {
-        "items": [{"memoryId": memory_id, "content": content} for _, memory_id, content in rows],
+        "items": [{"memoryId": memory_id, "content": content, "context": context}
+                  for _, memory_id, content, context in rows],
         "cursor": rows[-1][0] if rows else args.get("after"),
     }
 
