@@ -71,6 +71,12 @@ async def test_remember_embeds_each_turn_after_the_turns_before_it(backend, embe
         assert close_to((await stored(backend, memory["memoryId"]))["embedding"], expected)
 
 
+async def test_a_new_conversation_named_by_the_caller_starts_without_context(backend, embedders):
+    result = await exchange(backend, *EXCHANGES[0], embedders(), conversation_id="conv-new-1")
+    assert close_to((await stored(backend, result.memories[0]["memoryId"]))["embedding"], EXPECTED[0])
+    assert close_to((await stored(backend, result.memories[1]["memoryId"]))["embedding"], EXPECTED[1])
+
+
 async def test_a_note_has_no_context(backend, embedders):
     embedder = embedders()
     await exchange(backend, *EXCHANGES[0], embedder)

@@ -40,20 +40,22 @@ async def vector_to_search(backend: Backend, embedder: Embedder, query: str) -> 
 
 async def turns_before(backend: Backend, conversation_id: str | None, message_id: str | None = None) -> list[str]:
     """The contents of the (up to) CONTEXT_TURNS messages of a conversation before `message_id`
-    (before its end without one), oldest first: the context of a memory's vector. Nothing when
-    there is no such conversation or message."""
+    (before its end without one: one short page of its history), oldest first: the context of a
+    memory's vector. Nothing when there is no such conversation or message."""
     if not conversation_id:
         return []
     try:
-        conversation = await call(backend, "conversations:get", {"conversationId": conversation_id})
+        if message_id is None:
+            page = await call(backend, "conversations:getHistory",
+                              {"conversationId": conversation_id, "limit": CONTEXT_TURNS, "sortOrder": "desc"})
+            messages = page["messages"][::-1]
+        else:
+            conversation = await call(backend, "conversations:get", {"conversationId": conversation_id})
+            messages = (conversation or {}).get("messages") or []
+            ids = [m.get("id") for m in messages]
+            messages = messages[: ids.index(message_id)] if message_id in ids else []
     except BackendUnavailableError:
         raise
     except CortexError:
-        return []  # a malformed id: the write that follows says what is wrong
-    messages = (conversation.get("messages") or []) if isinstance(conversation, dict) else []
-    if message_id is not None:
-        ids = [m.get("id") for m in messages]
-        if message_id not in ids:
-            return []
-        messages = messages[: ids.index(message_id)]
+        return []  # no such conversation (yet): the write that follows says what else is wrong
     return [m["content"] for m in messages[-CONTEXT_TURNS:] if isinstance(m.get("content"), str)]
