@@ -14,11 +14,11 @@ from cortex_mcp.api.embeddings import make_embedder
 from cortex_mcp.api.embeddings.context import assemble, texts_to_embed, with_context
 from cortex_mcp.api.embeddings.reindex import reindex
 from cortex_mcp.backends.base import call
-from cortex_mcp.backends.embedded import EmbeddedBackend
 from cortex_mcp.errors import FunctionError
 from tests.embeddings.openai_server import fake_vector
 from tests.embeddings.test_memory_vectors import SPACE, close_to, note, stored
 from tests.embeddings.test_providers import needs_local
+from tests.helpers import fresh_backend
 
 pytestmark = pytest.mark.anyio
 
@@ -115,7 +115,7 @@ async def test_pending_context_turns_is_checked(backend, turns):
 async def test_an_answer_is_found_through_the_question_before_it(tmp_path):
     # "Yes, every Friday since May." says nothing of climbing; in the context of the question it
     # answers, its vector does, and it outranks notes closer to the query on their own.
-    backend = EmbeddedBackend(tmp_path / "cortex.db")
+    backend = fresh_backend(tmp_path / "cortex.db")
     embedder = make_embedder("local")
     try:
         await exchange(backend, "Do you still go climbing?", "Yes, every Friday since May.", embedder)
