@@ -6,7 +6,7 @@ from mcp import Client
 from mcp.types import ToolListChangedNotification
 
 from cortex_mcp.server import build_server
-from tests.helpers import fails, make_config, ok, server_params
+from tests.helpers import connect, fails, make_config, ok, server_params
 
 pytestmark = pytest.mark.anyio
 
@@ -42,7 +42,7 @@ async def test_enable_a_toolset_adds_its_tools_and_says_so(backend, tmp_path):
 
 
 async def test_without_the_flag_there_are_no_toolset_tools(backend, tmp_path):
-    async with Client(build_server(make_config(tmp_path), backend=backend)) as c:
+    async with connect(backend) as c:
         names = {t.name for t in (await c.list_tools()).tools}
     assert "enable_toolset" not in names and "list_toolsets" not in names
 

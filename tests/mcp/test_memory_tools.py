@@ -3,7 +3,7 @@
 import pytest
 
 from cortex_mcp.backends.base import call
-from tests.helpers import fails, ok
+from tests.helpers import connect, fails, ok
 
 pytestmark = pytest.mark.anyio
 
@@ -173,12 +173,9 @@ async def test_get_memory_with_its_conversation_and_facts(client):
 
 
 async def test_exchange_without_any_user_is_kept_as_memories(backend, tmp_path):
-    from mcp import Client
 
-    from cortex_mcp.server import build_server
-    from tests.helpers import make_config
 
-    async with Client(build_server(make_config(tmp_path, user_id=None), backend=backend)) as c:
+    async with connect(backend, user_id=None) as c:
         saved = await ok(
             c,
             "remember",

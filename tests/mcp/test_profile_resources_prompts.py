@@ -5,7 +5,7 @@ from mcp import Client, MCPError
 from mcp.types import PromptReference, ResourceTemplateReference
 
 from cortex_mcp.server import build_server
-from tests.helpers import make_config, ok
+from tests.helpers import connect, make_config, ok
 
 pytestmark = pytest.mark.anyio
 
@@ -30,7 +30,7 @@ async def seed(c) -> dict:
 
 
 async def test_get_profile_answers_in_one_call(backend, tmp_path):
-    async with Client(build_server(make_config(tmp_path), backend=backend)) as c:
+    async with connect(backend) as c:
         ctx = await seed(c)
         result = await c.call_tool("get_profile", {})
         assert not result.is_error, result.content[0].text
@@ -107,7 +107,7 @@ async def test_prompts_with_completions(backend, tmp_path, mode):
 async def test_subscribers_of_recent_hear_when_memories_change(backend, tmp_path):
     import anyio
 
-    async with Client(build_server(make_config(tmp_path), backend=backend)) as c:  # 2026-07-28: listen
+    async with connect(backend) as c:  # 2026-07-28: listen
         async with c.listen(resource_subscriptions=["cortex://recent"]) as events:
             await ok(c, "remember", {"content": "Alex switched to oat milk"})
             with anyio.fail_after(5):
@@ -117,7 +117,7 @@ async def test_subscribers_of_recent_hear_when_memories_change(backend, tmp_path
 
 
 async def test_get_profile_leaves_out_a_forgotten_fact(backend, tmp_path):
-    async with Client(build_server(make_config(tmp_path), backend=backend)) as c:
+    async with connect(backend) as c:
         stored = await ok(c, "store_fact", {"fact": "Alex lives in Oslo", "subject": "Alex", "predicate": "lives in"})
         before = await ok(c, "get_profile", {})
         assert [f["fact"] for s in before["facts"] for f in s["facts"]] == ["Alex lives in Oslo"]

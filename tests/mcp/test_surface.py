@@ -8,7 +8,7 @@ from cortex_mcp.contract.catalog import CATALOG
 from cortex_mcp.server import build_server
 from cortex_mcp.toolsets.base import Runtime
 from cortex_mcp.toolsets.generated import tool_name
-from tests.helpers import fails, make_config, ok
+from tests.helpers import connect, fails, make_config, ok
 
 pytestmark = pytest.mark.anyio
 
@@ -42,7 +42,7 @@ async def test_annotations_follow_the_contract(client):
 
 
 async def test_default_toolsets_are_small(backend, tmp_path):
-    async with Client(build_server(make_config(tmp_path), backend=backend)) as c:
+    async with connect(backend) as c:
         names = {t.name for t in (await c.list_tools()).tools}
     assert {"remember", "recall", "forget", "get_memory", "list_memories", "update_memory"} <= names
     assert {"store_fact", "search_facts", "create_context"} <= names
@@ -50,7 +50,7 @@ async def test_default_toolsets_are_small(backend, tmp_path):
 
 
 async def test_read_only_exposes_only_tools_that_change_nothing(backend, tmp_path):
-    async with Client(build_server(make_config(tmp_path, toolsets=("all",), read_only=True), backend=backend)) as c:
+    async with connect(backend, toolsets=("all",), read_only=True) as c:
         tools = (await c.list_tools()).tools
         assert tools and all(t.annotations.read_only_hint for t in tools)
         names = {t.name for t in tools}

@@ -3,10 +3,8 @@
 import json
 
 import pytest
-from mcp import Client
 
-from cortex_mcp.server import build_server
-from tests.helpers import make_config
+from tests.helpers import connect
 
 pytestmark = pytest.mark.anyio
 
@@ -20,7 +18,7 @@ def visible(tool) -> int:
 
 
 async def test_default_tools_fit_the_budget(backend, tmp_path):
-    async with Client(build_server(make_config(tmp_path), backend=backend)) as c:
+    async with connect(backend) as c:
         tools = (await c.list_tools()).tools
     sizes = {t.name: visible(t) for t in tools}
     whole = len(json.dumps({"tools": [t.model_dump(by_alias=True, exclude_none=True, mode="json") for t in tools]}))
