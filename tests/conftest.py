@@ -36,7 +36,7 @@ def pytest_configure(config: pytest.Config) -> None:
     from cortex_mcp import clock
     from cortex_mcp.toolsets import lazy
 
-    clock.set_source(CLOCK)
+    clock.use(CLOCK)
     _saved_tool_cache.append(os.environ.get("CORTEX_TOOL_CACHE"))
     os.environ["CORTEX_TOOL_CACHE"] = tempfile.mkdtemp(prefix="cortex-tool-cache-")
     lazy.cache_file.cache_clear()
@@ -46,7 +46,7 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     from cortex_mcp import clock
     from cortex_mcp.toolsets import lazy
 
-    clock.set_source(None)
+    clock.use(None)
     if not _saved_tool_cache:
         return
     shutil.rmtree(os.environ.pop("CORTEX_TOOL_CACHE", ""), ignore_errors=True)
@@ -66,6 +66,16 @@ def _clock_on_time() -> None:
     """Each test starts with the clock on time: ticks of earlier tests would otherwise put this process
     ahead of the server processes a test starts (and of code that reads the system clock itself)."""
     CLOCK.offset_ms = 0
+    CLOCK.instant = False
+
+
+@pytest.fixture
+def instant_waits():
+    """Waits in the code (`cortex_mcp.clock.sleep`: polls until a deadline) take no time; the clock jumps
+    instead. Only for tests where nothing else in this process needs real time to pass meanwhile."""
+    CLOCK.instant = True
+    yield
+    CLOCK.instant = False
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -15,10 +15,12 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
+import anyio.lowlevel
 from mcp import Client, StdioServerParameters
 from mcp.server.mcpserver import MCPServer
 
 from cortex_mcp.backends.embedded import EmbeddedBackend
+from cortex_mcp.clock import SystemClock
 from cortex_mcp.config import Config
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -55,15 +57,26 @@ async def fails(client, tool, args=None) -> str:
 
 
 # -- time ------------------------------------------------------------------------------------------
-class TestClock:
-    """The system clock plus an offset that tests move forward: tests/conftest.py makes it the source
-    of `cortex_mcp.clock` (timestamps of the embedded store, and of the wire server in this process)."""
+class TestClock(SystemClock):
+    """The system clock plus an offset that tests move forward: tests/conftest.py makes it the clock of
+    `cortex_mcp.clock` (timestamps of the embedded store, and of the wire server in this process).
+    With `instant` set (the `instant_waits` fixture), waits in the code take no time: the clock jumps."""
 
     def __init__(self) -> None:
         self.offset_ms = 0
+        self.instant = False
 
-    def __call__(self) -> float:
+    def time(self) -> float:
         return time.time() + self.offset_ms / 1000
+
+    def monotonic(self) -> float:
+        return time.monotonic() + self.offset_ms / 1000
+
+    async def sleep(self, seconds: float) -> None:
+        if not self.instant:
+            return await super().sleep(seconds)
+        self.offset_ms += max(0, round(seconds * 1000))
+        await anyio.lowlevel.checkpoint()  # still let other tasks run
 
     def advance(self, ms: int = 2) -> None:
         self.offset_ms += ms

@@ -11,12 +11,10 @@ from __future__ import annotations
 
 import difflib
 import re
-import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-import anyio
-
+from cortex_mcp import clock
 from cortex_mcp.api import checks
 from cortex_mcp.backends.base import Backend, call, compact
 from cortex_mcp.clock import now_ms
@@ -201,23 +199,23 @@ async def request(
         metadata={"messageType": "request", "requestId": request_id, "requiresResponse": True, "timeoutMs": timeout_ms},
         allow_unregistered=allow_unregistered,
     )
-    started = time.monotonic()
+    started = clock.monotonic()
     deadline = started + timeout_ms / 1000
     reported = started
     while True:
         for m in await _a2a_messages(backend, from_agent):
             if m["direction"] == "inbound" and m["in_reply_to"] == request_id:
                 return {"request_id": request_id, "request_message_id": sent["messageId"], "reply": m}
-        if time.monotonic() >= deadline:
+        if clock.monotonic() >= deadline:
             raise A2ATimeoutError(
                 f"No reply from {to_agent} within {timeout_ms} ms to request {request_id}",
                 field="timeout_ms",
                 hint=f"The request stays in {to_agent}'s inbox; check later with a2a_inbox, or raise timeout_ms.",
             )
-        if on_wait is not None and (time.monotonic() - reported >= 1 or reported == started):
-            reported = time.monotonic()
+        if on_wait is not None and (clock.monotonic() - reported >= 1 or reported == started):
+            reported = clock.monotonic()
             await on_wait(round((reported - started) * 1000), timeout_ms)
-        await anyio.sleep(poll_interval_s)
+        await clock.sleep(min(poll_interval_s, max(0.0, deadline - clock.monotonic())))
 
 
 async def reply(

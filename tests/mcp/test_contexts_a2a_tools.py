@@ -104,7 +104,7 @@ async def test_request_reply_round_trip(pair):
     assert (await ok(bob, "a2a_inbox", {}))["awaiting_reply"] == 0
 
 
-async def test_request_times_out_clearly(pair):
+async def test_request_times_out_clearly(pair, instant_waits):
     alice, _ = pair
     text = await fails(alice, "a2a_request", {"to_agent": "bob", "message": "anyone?", "timeout_ms": 1000})
     assert "A2A_TIMEOUT" in text and "a2a_inbox" in text

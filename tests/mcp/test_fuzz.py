@@ -103,7 +103,7 @@ def _fingerprint(backend: Any) -> str:
     return digest.hexdigest()
 
 
-async def test_fuzz_every_tool(backend):
+async def test_fuzz_every_tool(backend, instant_waits):  # a2a_request's wait for a reply: no time
     """On the embedded backend and on the Convex adapter over the wire server (same seed, same calls)."""
     rng = random.Random(12)
     calls = failures = 0
