@@ -9,17 +9,32 @@ import httpx
 import pytest
 
 from cortex_mcp.backends.embedded.wire import WireServer
+from tests.helpers import fresh_backend
 
 PREFIX = re.compile(r"^\[Request ID: [0-9a-f]{16}\] Server Error\n")
 
 
-@pytest.fixture
-def server(tmp_path):
-    s = WireServer(tmp_path / "wire.db", hidden={"agents:exists"}, key="dev:key").start()
+@pytest.fixture(scope="module")
+def _shared_server(tmp_path_factory):
+    """One server for the module (stopping one costs 0.1 s); `server` gives each test an empty database."""
+    idle = fresh_backend(tmp_path_factory.mktemp("wire") / "idle.db")
+    s = WireServer(idle, hidden={"agents:exists"}, key="dev:key").start()
     try:
         yield s
     finally:
         s.close()
+        idle.store.close()
+
+
+@pytest.fixture
+def server(_shared_server, tmp_path):
+    store = fresh_backend(tmp_path / "wire.db")
+    idle, _shared_server.app.backend = _shared_server.app.backend, store
+    try:
+        yield _shared_server
+    finally:
+        _shared_server.app.backend = idle
+        store.store.close()
 
 
 @pytest.fixture
