@@ -230,6 +230,7 @@ class ConvexBackend(KindDispatch):
             verify=_ssl_context(),
             follow_redirects=False,
         )
+        self._urls = {endpoint: httpx.URL(self.url + endpoint) for endpoint in _ENDPOINTS.values()}
 
     async def aclose(self) -> None:
         await self._client.aclose()
@@ -316,7 +317,11 @@ class ConvexBackend(KindDispatch):
 
     async def _post(self, endpoint: str, body: bytes, remaining: float) -> httpx.Response:
         """One POST whose reply is read in full, refused as soon as it exceeds `max_reply_bytes`."""
-        request = self._client.build_request("POST", endpoint, content=body, timeout=httpx.Timeout(remaining))
+        # Built directly (not `build_request`: no per-call URL merging, cookie jar or params to apply)
+        request = httpx.Request(
+            "POST", self._urls[endpoint], headers=self._client.headers, content=body,
+            extensions={"timeout": httpx.Timeout(remaining).as_dict()},
+        )
         response = await self._client.send(request, stream=True)
         try:
             declared = response.headers.get("content-length", "")
