@@ -38,6 +38,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from cortex_mcp.api import memory
 from cortex_mcp.api.embeddings import make_embedder
 from cortex_mcp.api.embeddings.context import assemble, texts_to_embed, with_context
+from cortex_mcp.api.embeddings.models import record_model
+from cortex_mcp.api.embeddings.vectors import vector_to_search
 from cortex_mcp.backends.embedded import EmbeddedBackend
 from cortex_mcp.backends.embedded.store import Tx
 
@@ -177,12 +179,13 @@ async def evaluate(
             if not evidence:
                 continue
             t0 = time.perf_counter()  # the query's embedding counts in the recall latency
-            embedding = (await embedder.embed([qa["question"]]))[0] if embedder else None
+            question = qa["question"]
             result = await memory.recall(
                 backend,
                 memory_space_id=f"locomo-{n}",
-                query=qa["question"],
-                embedding=embedding,
+                query=question,
+                # as the recall tool does: the model checked, then the query embedded
+                embedding=await vector_to_search(backend, embedder, question) if embedder else None,
                 limit=top,
                 include_facts=False,
                 now=asked_at[n],
@@ -232,6 +235,8 @@ def main() -> None:
         backend = EmbeddedBackend(Path(tmp) / "locomo.db")
         embedder = make_embedder(args.embeddings)
         dia_of, asked_at = ingest(backend, samples, dated=args.ingest == "dated", embedder=embedder, pad=args.pad)
+        if embedder:  # as the first remember with vectors does
+            anyio.run(record_model, backend, embedder.name, embedder.dimension)
         report = anyio.run(evaluate, backend, samples, dia_of, asked_at, ks, embedder)
         backend.store.close()
     report = {"ingest": args.ingest, "embeddings": args.embeddings, "memories": len(dia_of), "pad": args.pad, **report}
