@@ -12,12 +12,12 @@ from __future__ import annotations
 import base64
 import json
 import os
-import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
+from cortex_mcp import clock
 from cortex_mcp.backends.base import Backend, call, compact
 from cortex_mcp.contract.bulk import MAX_PAGE
 from cortex_mcp.contract.enums import EXPORT_LAYERS
@@ -42,7 +42,7 @@ async def export_records(backend: Backend, out: BinaryIO, filters: ExportFilter,
                          page: int = MAX_PAGE) -> dict[str, int]:
     """Write the export to `out` (header, records, end line); the count of records per layer."""
     counts = dict.fromkeys(EXPORT_LAYERS, 0)
-    out.write(encode_line(header(backend.name, filters.as_header(), filters.embeddings, int(time.time() * 1000))))
+    out.write(encode_line(header(backend.name, filters.as_header(), filters.embeddings, clock.now_ms())))
     spaces: list[str | None] = list(dict.fromkeys(filters.spaces)) or [None]
     for layer in EXPORT_LAYERS:
         for space in spaces:

@@ -4,21 +4,19 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import signal
 import sys
 import threading
 from pathlib import Path
 from typing import Self
 
 import anyio
-import uvicorn
 
 from cortex_mcp.api.embeddings import Embedder, embedder_for
 from cortex_mcp.auth import Token
 from cortex_mcp.backends.base import Backend
-from cortex_mcp.backends.embedded.wire import _listen, _Uvicorn
 from cortex_mcp.config import Config
 from cortex_mcp.rebinding import HostPolicy, is_loopback
+from cortex_mcp.threaded_http import listen, quiet_uvicorn, run_until_stopped
 from cortex_mcp.ui.app import ui_asgi_app
 
 log = logging.getLogger("cortex_mcp.ui")
@@ -71,11 +69,9 @@ class UiServer:
         policy = HostPolicy.for_bind(host, allowed_hosts, allowed_origins)  # a bad bind fails before any I/O
         app = ui_asgi_app(backend, policy=policy, tokens=tokens, memory_space=memory_space, db_path=db_path,
                           embedder=embedder)
-        self._sock = _listen(host, port)
+        self._sock = listen(host, port)
         self._address = self._sock.getsockname()
-        config = uvicorn.Config(app, log_config=None, access_log=False, lifespan="off", server_header=False,
-                                timeout_graceful_shutdown=2)
-        self._server = _Uvicorn(config)
+        self._server = quiet_uvicorn(app)
         self._thread: threading.Thread | None = None
         self._backend, self._embedder, self._owns_backend = backend, embedder, owns_backend
 
@@ -148,10 +144,4 @@ def serve_ui(
         raise
     sys.stderr.write(f"cortex-mcp ui: {server.url} (read-only; Ctrl-C stops it)\n")
     sys.stderr.flush()
-    signal.signal(signal.SIGTERM, signal.default_int_handler)  # stop cleanly, as on Ctrl-C
-    try:
-        server.start().wait()
-    except KeyboardInterrupt:
-        log.info("stopping")
-    finally:
-        server.close()
+    run_until_stopped(server)

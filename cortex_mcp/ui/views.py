@@ -9,11 +9,11 @@ counts come from the backend's count functions; tools/bench_ui.py times each pag
 from __future__ import annotations
 
 import json
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from cortex_mcp import clock
 from cortex_mcp.api import facts as facts_api
 from cortex_mcp.api.contexts import get as get_context
 from cortex_mcp.api.embeddings import Embedder
@@ -62,10 +62,6 @@ class View:
 def _clip(text: Any, limit: int = TEXT) -> str:
     text = "" if text is None else str(text)
     return text if len(text) <= limit else text[:limit] + "…"
-
-
-def _now_ms() -> int:
-    return int(time.time() * 1000)
 
 
 def _memory_link(view: View, memory_id: str, text: Any) -> Markup:
@@ -145,7 +141,7 @@ async def overview(view: View) -> Page:
     rows = []
     for space in spaces:
         memories = await call(view.backend, "memories:count", {"memorySpaceId": space})
-        facts = await call(view.backend, "facts:count", {"memorySpaceId": space, "validAt": _now_ms()})
+        facts = await call(view.backend, "facts:count", {"memorySpaceId": space, "validAt": clock.now_ms()})
         conversations = await call(view.backend, "conversations:count", {"memorySpaceId": space})
         contexts = await call(view.backend, "contexts:count", {"memorySpaceId": space})
         name = link(url("search", space=space), space)
@@ -279,7 +275,7 @@ async def fact(view: View, fact_id: str) -> Page:
         if exc.code == "FACT_NOT_FOUND":
             raise NotFound(f"no fact {fact_id!r} in memory space {view.space!r}") from None
         raise
-    now = _now_ms()
+    now = clock.now_ms()
     chain_rows = []
     for f in found["chain"]:
         text = render("<strong>$t</strong>", t=f["fact"]) if f["factId"] == fact_id else escape(f["fact"])
@@ -319,7 +315,7 @@ async def users(view: View) -> Page:
 
 async def user(view: View, user_id: str) -> Page:
     check_arguments({"user_id": user_id})
-    now = _now_ms()
+    now = clock.now_ms()
     who = {"memorySpaceId": view.space, "userId": user_id}
     current = await call(view.backend, "facts:list", {**who, "validAt": now, "limit": TIMELINE,
                                                       "sortBy": "createdAt", "sortOrder": "desc"})

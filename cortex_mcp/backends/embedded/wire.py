@@ -18,8 +18,6 @@ import asyncio
 import json
 import logging
 import secrets
-import signal
-import socket
 import sys
 import threading
 from pathlib import Path
@@ -27,7 +25,6 @@ from typing import Any, Self
 from urllib.parse import parse_qs, unquote, urlsplit
 
 import anyio
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
@@ -39,6 +36,7 @@ from cortex_mcp.contract.catalog import get_function
 from cortex_mcp.errors import ArgumentValidationError, FunctionError, FunctionNotFoundError, WrongKindError
 from cortex_mcp.limits import MAX_JSON_DEPTH, WIRE_MAX_BODY, echo, json_depth_exceeds
 from cortex_mcp.rebinding import HostPolicy, is_loopback
+from cortex_mcp.threaded_http import listen, quiet_uvicorn, run_until_stopped
 
 log = logging.getLogger("cortex_mcp.wire")
 
@@ -290,41 +288,6 @@ def wire_asgi_app(app: WireApp, policy: HostPolicy, key: str, max_body: int = WI
     return Starlette(routes=[Route("/{rest:path}", _Door(app, policy, key, max_body).endpoint, methods=_METHODS)])
 
 
-class _Uvicorn(uvicorn.Server):
-    """uvicorn that stops when told, at once (its own loop polls `should_exit` every 0.1 s)."""
-
-    def __init__(self, config: uvicorn.Config):
-        super().__init__(config)
-        self.ready = threading.Event()
-        self._loop: Any = None
-        self._stop: Any = None
-
-    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
-        self._loop, self._stop = asyncio.get_running_loop(), asyncio.Event()
-        await super().startup(sockets=sockets)
-        self.ready.set()
-
-    async def main_loop(self) -> None:
-        await self._stop.wait()
-
-    def stop(self) -> None:
-        if self._loop is not None:
-            self._loop.call_soon_threadsafe(self._stop.set)
-
-
-def _listen(host: str, port: int) -> socket.socket:
-    family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
-    sock = socket.socket(family, kind, proto)
-    try:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind(address)
-        sock.listen(128)
-    except BaseException:
-        sock.close()
-        raise
-    return sock
-
-
 class WireServer:
     """An EmbeddedBackend behind the Convex HTTP API on `host:port` (port 0: an ephemeral port).
 
@@ -357,21 +320,13 @@ class WireServer:
             self.backend = EmbeddedBackend(db_path, read_only=read_only)
         self.app = WireApp(self.backend, hidden=frozenset(hidden), read_only=read_only)
         try:
-            self._sock = _listen(host, port)
+            self._sock = listen(host, port)
             self._address = self._sock.getsockname()
         except BaseException:
             if self._owns_backend:
                 self.backend.store.close()
             raise
-        config = uvicorn.Config(
-            wire_asgi_app(self.app, policy, self.key, max_body),
-            log_config=None,
-            access_log=False,
-            lifespan="off",
-            server_header=False,
-            timeout_graceful_shutdown=2,
-        )
-        self._server = _Uvicorn(config)
+        self._server = quiet_uvicorn(wire_asgi_app(self.app, policy, self.key, max_body))
         self._thread: threading.Thread | None = None
         self._closed = False
 
@@ -455,10 +410,4 @@ def serve_wire(
         sys.stderr.flush()
     if not is_loopback(host):
         log.warning("serving on %s: anyone who can reach it and holds the key can read and change the database", host)
-    signal.signal(signal.SIGTERM, signal.default_int_handler)  # stop cleanly, as on Ctrl-C
-    try:
-        server.start().wait()
-    except KeyboardInterrupt:
-        log.info("stopping")
-    finally:
-        server.close()
+    run_until_stopped(server)
