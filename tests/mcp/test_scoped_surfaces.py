@@ -11,7 +11,7 @@ from mcp import Client, MCPError
 from mcp.types import PromptReference, ResourceTemplateReference
 
 from cortex_mcp.server import build_server
-from tests.helpers import fails, make_config, ok, server_params
+from tests.helpers import connect, fails, make_config, ok, server_params
 
 pytestmark = pytest.mark.anyio
 
@@ -29,14 +29,13 @@ async def seed(c) -> dict:
 
 @pytest.fixture
 async def seeded(backend, tmp_path):
-    async with Client(build_server(make_config(tmp_path, toolsets=("all",)), backend=backend)) as c:
+    async with connect(backend, toolsets=("all",)) as c:
         return await seed(c)
 
 
 @pytest.fixture
 async def locked(backend, tmp_path, seeded):
-    server = build_server(make_config(tmp_path, toolsets=("all",), lock_scope=True), backend=backend)
-    async with Client(server) as c:
+    async with connect(backend, toolsets=("all",), lock_scope=True) as c:
         yield c, seeded
 
 
@@ -133,7 +132,7 @@ async def test_writes_to_one_context_or_conversation_check_it_first(locked, back
     await ok(c, "update_context", {"context_id": ids["test-space", "alex"][1], "status": "completed"})
     text = await fails(c, "update_context", {"context_id": ids["test-space", "sam"][1], "status": "completed"})
     assert "PERMISSION_DENIED" in text
-    async with Client(build_server(make_config(tmp_path, toolsets=("all",)), backend=backend)) as owner:
+    async with connect(backend, toolsets=("all",)) as owner:
         sams = await ok(owner, "remember", {"user_message": "hi", "agent_response": "hello", "user_id": "sam"})
         context = await ok(owner, "contexts_get", {"contextId": ids["test-space", "sam"][1]})
         assert context["result"]["status"] == "active"

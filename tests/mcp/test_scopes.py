@@ -8,14 +8,14 @@ from mcp import Client
 
 from cortex_mcp.auth import Access, PermissionDenied, Scope
 from cortex_mcp.server import build_server
-from tests.helpers import fails, make_config, ok
+from tests.helpers import connect, fails, make_config, ok
 
 pytestmark = pytest.mark.anyio
 
 
 async def _seed(backend, tmp_path) -> None:
     """Memories in two spaces and for two users, written without any scope."""
-    async with Client(build_server(make_config(tmp_path, toolsets=("all",)), backend=backend)) as c:
+    async with connect(backend, toolsets=("all",)) as c:
         for space in ("test-space", "other-space"):
             for user in ("alex", "sam"):
                 await ok(
@@ -28,8 +28,7 @@ async def _seed(backend, tmp_path) -> None:
 @pytest.fixture
 async def locked(backend, tmp_path):
     await _seed(backend, tmp_path)
-    server = build_server(make_config(tmp_path, toolsets=("all",), lock_scope=True), backend=backend)
-    async with Client(server) as c:
+    async with connect(backend, toolsets=("all",), lock_scope=True) as c:
         yield c
 
 
@@ -74,7 +73,7 @@ async def test_generated_tools_are_held_to_the_scope_too(locked):
 async def test_token_scopes(backend, tmp_path, monkeypatch, scope, tool, args, expected):
     await _seed(backend, tmp_path)
     monkeypatch.setattr(Access, "scope", lambda self: scope)
-    async with Client(build_server(make_config(tmp_path, toolsets=("all",)), backend=backend)) as c:
+    async with connect(backend, toolsets=("all",)) as c:
         text = await fails(c, tool, args)
         assert "PERMISSION_DENIED" in text and expected in text, text
         if scope.spaces:  # a one-space token works in its space without naming it
@@ -100,7 +99,7 @@ async def test_counts_totals_and_paging_see_only_visible_records(locked, backend
 
 
 async def test_calls_by_id_cannot_reach_another_users_record(locked, backend, tmp_path):
-    async with Client(build_server(make_config(tmp_path, toolsets=("all",)), backend=backend)) as owner:
+    async with connect(backend, toolsets=("all",)) as owner:
         (sams,) = await _memory_ids(owner, "test-space", "sam")
         text = await fails(locked, "memories_get_history", {"memorySpaceId": "test-space", "memoryId": sams})
         assert "PERMISSION_DENIED" in text  # its versions carry no owner: the memory is read first
@@ -119,7 +118,7 @@ async def test_calls_by_id_cannot_reach_another_users_record(locked, backend, tm
 async def test_a_scope_with_several_users_must_name_one(backend, tmp_path, monkeypatch):
     await _seed(backend, tmp_path)
     monkeypatch.setattr(Access, "scope", lambda self: Scope(users=frozenset({"alex", "sam"})))
-    async with Client(build_server(make_config(tmp_path, toolsets=("all",)), backend=backend)) as c:
+    async with connect(backend, toolsets=("all",)) as c:
         text = await fails(c, "list_memories", {})
         assert "PERMISSION_DENIED" in text and "(field: userId)" in text and "name one" in text
         assert (await ok(c, "list_memories", {"user_id": "sam"}))["total"] == 1
