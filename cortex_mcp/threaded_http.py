@@ -39,9 +39,10 @@ class Uvicorn(uvicorn.Server):
 
 
 def quiet_uvicorn(app: Any) -> Uvicorn:
-    """A server for `app` that logs nothing of its own (no access log, no server header)."""
+    """A server for `app` that logs nothing of its own (no access log, no server header), takes no
+    proxy's word for the client's address (no proxy stands in front) and speaks no WebSocket."""
     config = uvicorn.Config(app, log_config=None, access_log=False, lifespan="off", server_header=False,
-                            timeout_graceful_shutdown=2)
+                            proxy_headers=False, ws="none", timeout_graceful_shutdown=2)
     return Uvicorn(config)
 
 

@@ -97,13 +97,22 @@ class EmbeddedBackend(KindDispatch):
                 return self.run_plan_sync(plan, wait=False)
             except Busy:
                 pass  # another process is writing: wait for it on the worker, not on the loop
-        return await anyio.to_thread.run_sync(self.run_plan_sync, plan, limiter=self._limiter)
+        return await self.in_worker(self.run_plan_sync, plan)
+
+    def runs_inline(self, kind: str, path: str) -> bool:
+        """Whether a call may run on the event loop's thread now: a bounded read while no worker holds
+        the connection. The caller must not await between this check and the end of the call (then
+        no worker can start meanwhile)."""
+        return kind == "query" and path in INLINE_QUERIES and not self._limiter.borrowed_tokens
+
+    async def in_worker(self, fn: Callable[..., T], *args: Any) -> T:
+        """`fn(*args)` on the worker thread, in turn: one call at a time on the one connection."""
+        return await anyio.to_thread.run_sync(fn, *args, limiter=self._limiter)
 
     async def _call(self, kind: str, path: str, args: Any) -> Any:
-        if kind == "query" and path in INLINE_QUERIES and not self._limiter.borrowed_tokens:
-            # nothing awaits between this check and the end of the call: no worker can start meanwhile
+        if self.runs_inline(kind, path):
             return self.call_sync(kind, path, args)
-        return await anyio.to_thread.run_sync(self.call_sync, kind, path, args, limiter=self._limiter)
+        return await self.in_worker(self.call_sync, kind, path, args)
 
     async def aclose(self) -> None:
         self.store.close()

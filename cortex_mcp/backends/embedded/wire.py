@@ -8,8 +8,9 @@ deployment. Numbers go out as float64, as Convex writes them (`50.0`).
 It serves a whole database, admin functions included, so every request must pass the door first
 (`_Door`): an allowed Host and Origin (DNS rebinding), `Authorization: Convex <key>`, and a body
 within `WIRE_MAX_BODY`; JSON nested deeper than `MAX_JSON_DEPTH` is a 400. No CORS headers are
-ever sent, so browsers on other origins cannot read replies. Starlette + uvicorn serve it; the
-protocol logic (`WireApp`) is plain synchronous code run in worker threads (the store serialises).
+ever sent, so browsers on other origins cannot read replies. uvicorn serves it as a plain ASGI app;
+the protocol logic (`WireApp`) is synchronous code: a bounded read runs on the event loop while the
+connection is free (as in `EmbeddedBackend`), everything else on the backend's worker thread.
 """
 
 from __future__ import annotations
@@ -20,15 +21,11 @@ import logging
 import secrets
 import sys
 import threading
+from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Self
 from urllib.parse import parse_qs, unquote, urlsplit
-
-import anyio
-from starlette.applications import Starlette
-from starlette.requests import Request
-from starlette.responses import Response
-from starlette.routing import Route
 
 from cortex_mcp.backends.embedded.backend import EmbeddedBackend
 from cortex_mcp.contract import convex_json, error_text
@@ -47,7 +44,6 @@ _FORMATS: dict[str, convex_json.Format] = {
     "convex_encoded_json": "encoded",
     "convex_json": "encoded",
 }
-_METHODS = ["GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"]
 
 
 class RequestError(Exception):
@@ -99,25 +95,80 @@ def _normalise_path(path: str) -> str:
     return f"{module}:{export}"
 
 
+Reply = tuple[int, dict[str, str], bytes]  # status, extra headers, JSON body
+
+_INTERNAL_ERROR: Reply = (
+    500, {}, convex_json.dumps({"code": "InternalServerError", "message": "Your request couldn't be completed. Try "
+                                "again later."}),
+)
+_INLINE_BODY_MAX = 64 * 1024  # a request body up to this is parsed on the event loop (bounded work)
+
+
+def _request_reply(err: RequestError) -> Reply:
+    return err.status, err.headers, convex_json.dumps({"code": err.code, "message": err.message})
+
+
+@dataclass(frozen=True, slots=True)
+class _Call:
+    """A function call a request asks for, parsed: `kind` from the endpoint (None on /api/run: the
+    function's own), `path` normalised, `raw_path` as the client wrote it (error texts echo it)."""
+
+    kind: str | None
+    path: str
+    raw_path: str
+    args: Any
+    fmt: convex_json.Format
+
+
 class WireApp:
-    """The protocol logic, separate from the socket plumbing: (method, target, headers, body) -> reply."""
+    """The protocol logic, separate from the socket plumbing: (method, target, headers, body) -> reply.
+    `headers` maps lower-case names to values."""
 
     def __init__(self, backend: EmbeddedBackend, *, hidden: frozenset[str] = frozenset(), read_only: bool = False):
         self.backend = backend
         self.hidden = frozenset(hidden)
         self.read_only = read_only
 
-    def handle(self, method: str, target: str, headers: Any, body: bytes) -> tuple[int, dict[str, str], bytes]:
+    async def respond(self, method: str, target: str, headers: Mapping[str, str], body: bytes) -> Reply:
+        """Answer from the event loop: a small request is parsed here, and a bounded read runs here too
+        while the connection is free (a hand-off to a worker thread and back costs more than it does);
+        everything else runs on the backend's worker thread, in turn with its other calls."""
+        backend = self.backend  # read once: tests point the server at another database between requests
+        if len(body) > _INLINE_BODY_MAX:
+            return await backend.in_worker(self.handle, method, target, headers, body)
+        parsed = self.parse(method, target, headers, body)
+        if not isinstance(parsed, _Call):
+            return parsed
+        fn = get_function(parsed.path)
+        kind = parsed.kind or (fn.kind if fn is not None else "")
+        if backend.runs_inline(kind, parsed.path):  # nothing awaits from here to the reply
+            return self.answer(parsed, backend)
+        return await backend.in_worker(self.answer, parsed, backend)
+
+    def handle(self, method: str, target: str, headers: Mapping[str, str], body: bytes) -> Reply:
+        """Answer one request on the current thread."""
+        parsed = self.parse(method, target, headers, body)
+        return self.answer(parsed, self.backend) if isinstance(parsed, _Call) else parsed
+
+    def parse(self, method: str, target: str, headers: Mapping[str, str], body: bytes) -> _Call | Reply:
+        """The call a request asks for, or the reply that refuses the request."""
         try:
-            return 200, {}, convex_json.dumps(self._route(method, target, headers, body))
+            return self._route(method, target, headers, body)
         except RequestError as err:
-            return err.status, err.headers, convex_json.dumps({"code": err.code, "message": err.message})
+            return _request_reply(err)
         except Exception:  # the server must answer, whatever happened
             log.exception("internal error serving %s %s", method, target)
-            reply = {"code": "InternalServerError", "message": "Your request couldn't be completed. Try again later."}
-            return 500, {}, convex_json.dumps(reply)
+            return _INTERNAL_ERROR
 
-    def _route(self, method: str, target: str, headers: Any, body: bytes) -> dict[str, Any]:
+    def answer(self, call: _Call, backend: EmbeddedBackend) -> Reply:
+        """Run a parsed call: 200 and its outcome envelope."""
+        try:
+            return 200, {}, self._run(backend, call)
+        except Exception:  # the server must answer, whatever happened
+            log.exception("internal error running %s", call.raw_path)
+            return _INTERNAL_ERROR
+
+    def _route(self, method: str, target: str, headers: Mapping[str, str], body: bytes) -> _Call:
         url = urlsplit(target)
         route = url.path.rstrip("/") if url.path != "/" else url.path
         if route in _KIND_BY_ROUTE:
@@ -145,9 +196,9 @@ class WireApp:
         else:
             raise RequestError(404, "NotFound", f"No route for {echo(method)} {echo(url.path)}")
         fmt = self._format(payload.get("format", "json"))
-        return self._run(kind, path, payload["args"], fmt)
+        return _Call(kind, _normalise_path(path), path, payload["args"], fmt)
 
-    def _get_query(self, query_string: str) -> dict[str, Any]:
+    def _get_query(self, query_string: str) -> _Call:
         params = {k: v[-1] for k, v in parse_qs(query_string).items()}
         if "path" not in params:
             raise RequestError(400, "BadQueryArgs", "Missing query parameter `path`")
@@ -155,7 +206,8 @@ class WireApp:
             args = _parse_json(params.get("args", "{}"))
         except ValueError as exc:
             raise RequestError(400, "BadQueryArgs", f"Failed to parse `args`: {echo(str(exc))}") from None
-        return self._run("query", params["path"], args, self._format(params.get("format", "json")))
+        fmt = self._format(params.get("format", "json"))
+        return _Call("query", _normalise_path(params["path"]), params["path"], args, fmt)
 
     @staticmethod
     def _require_post(method: str) -> None:
@@ -163,8 +215,8 @@ class WireApp:
             raise RequestError(405, "MethodNotAllowed", f"Method {method} not allowed; use POST", {"Allow": "POST"})
 
     @staticmethod
-    def _json_body(headers: Any, body: bytes) -> dict[str, Any]:
-        content_type = (headers.get("Content-Type") or "").split(";", 1)[0].strip().lower()
+    def _json_body(headers: Mapping[str, str], body: bytes) -> dict[str, Any]:
+        content_type = (headers.get("content-type") or "").split(";", 1)[0].strip().lower()
         if content_type != "application/json":
             raise RequestError(400, "BadJsonBody", "Expected Content-Type: application/json")
         try:
@@ -183,8 +235,9 @@ class WireApp:
             raise RequestError(400, "BadFormat", f"format param must be one of [`json`]. Got {echo(str(value))}")
         return _FORMATS[value]
 
-    def _run(self, kind: str | None, raw_path: str, args: Any, fmt: convex_json.Format) -> dict[str, Any]:
-        path = _normalise_path(raw_path)
+    def _run(self, backend: EmbeddedBackend, call: _Call) -> bytes:
+        """The outcome envelope of `call`, as JSON."""
+        path, kind, fmt, args = call.path, call.kind, call.fmt, call.args
         fn = get_function(path)
         if isinstance(args, list) and len(args) == 1:  # legacy positional form
             args = args[0]
@@ -194,10 +247,10 @@ class WireApp:
             if self.read_only and (kind or fn.kind) != "query":
                 return self._error("Uncaught Error: this backend is served read-only (--read-only): only queries run")
             args = convex_json.decode(args)
-            value = self.backend.call_sync(kind or fn.kind, path, args)
-            return {"status": "success", "value": convex_json.encode(value, fmt)}
+            value = backend.call_sync(kind or fn.kind, path, args)
+            return convex_json.dumps_encoded({"status": "success", "value": value}, fmt)
         except FunctionNotFoundError:
-            return self._error(error_text.function_not_found(echo(raw_path)))
+            return self._error(error_text.function_not_found(echo(call.raw_path)))
         except WrongKindError as err:
             return self._error(err.message)
         except ArgumentValidationError as err:
@@ -205,18 +258,18 @@ class WireApp:
         except FunctionError as err:
             text = error_text.uncaught(err.js_name, err.message)
             if err.has_data:
-                return self._error(text, data=convex_json.encode(err.data, fmt), has_data=True)
+                return self._error(text, data=err.data, has_data=True, fmt=fmt)
             return self._error(text)
         except Exception as err:  # a handler bug: Convex reports an uncaught JS error the same way
             log.exception("%s %s raised", kind or "run", path)
             return self._error(error_text.uncaught(type(err).__name__, echo(str(err))))
 
     @staticmethod
-    def _error(text: str, *, data: Any = None, has_data: bool = False) -> dict[str, Any]:
+    def _error(text: str, *, data: Any = None, has_data: bool = False, fmt: convex_json.Format = "json") -> bytes:
         envelope: dict[str, Any] = {"status": "error", "errorMessage": _server_error(text)}
         if data is not None or has_data:
             envelope["errorData"] = data
-        return envelope
+        return convex_json.dumps_encoded(envelope, fmt)
 
 
 # --------------------------------------------------------------------------- HTTP plumbing
@@ -227,65 +280,93 @@ def generate_key() -> str:
     return "embedded|" + secrets.token_urlsafe(32)
 
 
+class _Disconnected(Exception):
+    """The client went away before its request was read whole."""
+
+
 class _Door:
-    """The ASGI endpoint: refuse what must not reach `WireApp` (wrong Host/Origin, no key, a body over
-    the limit), then run the call in a worker thread. Every reply is JSON; none carries CORS headers."""
+    """The ASGI app: refuse what must not reach `WireApp` (wrong Host/Origin, no key, a body over the
+    limit), then let it answer. Every reply is JSON; none carries CORS headers. Plain ASGI: a framework's
+    routing and request/response objects would cost more per call than the work of a bounded read."""
 
     def __init__(self, app: WireApp, policy: HostPolicy, key: str, max_body: int):
         self.app, self.policy, self.max_body = app, policy, max_body
         self._expected = f"Convex {key}".encode()
 
-    async def endpoint(self, request: Request) -> Response:
-        status, headers, payload = await self._respond(request)
-        return Response(payload, status, headers=headers, media_type="application/json")
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            if scope["type"] == "websocket":
+                await send({"type": "websocket.close", "code": 1000})
+            return
+        try:
+            status, headers, payload = await self._respond(scope, receive)
+        except _Disconnected:
+            return
+        except Exception:  # the server must answer, whatever happened
+            log.exception("internal error serving %s %s", scope.get("method"), scope.get("path"))
+            status, headers, payload = _INTERNAL_ERROR
+        raw = [(b"content-type", b"application/json"), (b"content-length", str(len(payload)).encode())]
+        raw += [(name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in headers.items()]
+        await send({"type": "http.response.start", "status": status, "headers": raw})
+        await send({"type": "http.response.body", "body": payload})
 
-    async def _respond(self, request: Request) -> tuple[int, dict[str, str], bytes]:
-        refusal = self.policy.refusal(request.headers.get("host"), request.headers.get("origin"))
+    async def _respond(self, scope: dict[str, Any], receive: Any) -> Reply:
+        headers: dict[str, str] = {}
+        authorization = b""
+        for name, value in scope["headers"]:  # the first of repeated headers counts
+            if name == b"authorization" and "authorization" not in headers:
+                authorization = value
+            headers.setdefault(name.decode("latin-1"), value.decode("latin-1"))
+        refusal = self.policy.refusal(headers.get("host"), headers.get("origin"))
         if refusal is not None:
             status, reason = refusal
             code = "Misdirected" if status == 421 else "Forbidden"
             return status, {}, convex_json.dumps({"code": code, "message": reason})
-        given = (request.headers.get("authorization") or "").encode("utf-8", "replace")
-        if not secrets.compare_digest(given, self._expected):
-            code = "BadDeployKey" if given.startswith(b"Convex ") else "MissingDeployKey"
+        if not secrets.compare_digest(authorization, self._expected):
+            code = "BadDeployKey" if authorization.startswith(b"Convex ") else "MissingDeployKey"
             message = (
                 "The provided deploy key was invalid for deployment 'embedded'."
                 if code == "BadDeployKey"
                 else "Send the key `backend serve` was started with as `Authorization: Convex <key>`."
             )
             return 401, {"WWW-Authenticate": "Convex"}, convex_json.dumps({"code": code, "message": message})
-        if request.method == "HEAD":
+        method = scope["method"]
+        if method == "HEAD":
             return 405, {"Allow": "POST"}, b""
         try:
-            body = await self._read_body(request)
+            body = await self._read_body(headers.get("content-length"), receive)
         except RequestError as err:
             return err.status, {"Connection": "close"}, convex_json.dumps({"code": err.code, "message": err.message})
-        target = request.scope["raw_path"].decode("latin-1")
-        if request.scope.get("query_string"):
-            target += "?" + request.scope["query_string"].decode("latin-1")
-        return await anyio.to_thread.run_sync(self.app.handle, request.method, target, request.headers, body)
+        target = scope["raw_path"].decode("latin-1")
+        if scope.get("query_string"):
+            target += "?" + scope["query_string"].decode("latin-1")
+        return await self.app.respond(method, target, headers, body)
 
-    async def _read_body(self, request: Request) -> bytes:
+    async def _read_body(self, declared: str | None, receive: Any) -> bytes:
         """The body, refused (413) as soon as it is known to exceed the limit: by its declared length, or
         while it streams in (chunked uploads declare none)."""
         too_large = RequestError(413, "PayloadTooLarge", f"Request body larger than {self.max_body} bytes")
-        declared = request.headers.get("content-length")
         if declared is not None:
             if not declared.isdigit():
                 raise RequestError(400, "BadJsonBody", "Bad Content-Length")
             if int(declared) > self.max_body:
                 raise too_large
-        chunks, size = [], 0
-        async for chunk in request.stream():
+        chunks, size, more = [], 0, True
+        while more:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                raise _Disconnected
+            chunk = message.get("body", b"")
             size += len(chunk)
             if size > self.max_body:
                 raise too_large
             chunks.append(chunk)
+            more = message.get("more_body", False)
         return b"".join(chunks)
 
 
-def wire_asgi_app(app: WireApp, policy: HostPolicy, key: str, max_body: int = WIRE_MAX_BODY) -> Starlette:
-    return Starlette(routes=[Route("/{rest:path}", _Door(app, policy, key, max_body).endpoint, methods=_METHODS)])
+def wire_asgi_app(app: WireApp, policy: HostPolicy, key: str, max_body: int = WIRE_MAX_BODY) -> _Door:
+    return _Door(app, policy, key, max_body)
 
 
 class WireServer:
