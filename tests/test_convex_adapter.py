@@ -454,3 +454,12 @@ async def test_the_default_transport_talks_to_a_real_server(tmp_path):
     finally:
         await backend.aclose()
         server.close()
+
+
+async def test_a_closed_backend_sends_nothing():
+    recorder = Recorder(ok(1))
+    backend = make(recorder)
+    await backend.aclose()
+    with pytest.raises(RuntimeError, match="closed"):
+        await backend.query("agents:count", {})
+    assert recorder.requests == []

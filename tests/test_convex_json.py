@@ -51,3 +51,27 @@ def test_loads_turns_integral_numbers_into_ints_while_parsing_and_dumps_sorts_ke
     assert convex_json.dumps({"b": 1.0, "a": "é", "B": None}) == '{"B":null,"a":"é","b":1.0}'.encode()
     with pytest.raises(ValueError):
         convex_json.dumps({"x": math.nan})
+
+
+def _pairs(data: bytes) -> list:
+    """The JSON text's objects as lists of (key, value) pairs, in the order written."""
+    return json.loads(data, object_pairs_hook=list)
+
+
+@pytest.mark.parametrize("value", [
+    {"status": "success", "value": {"z": 1, "a": [2.5, {"y": None, "b": True}], "é": "ü\u2028", "B": -0.0}},
+    {"n": 10**400, "m": -(10**400), "nan": math.nan, "inf": math.inf, "b": b"\x00\xff", "t": (1, "x")},
+    {2: "int key", "10": "text key", "1": {"k": 50}},
+    [1e16, 1e-7, 5e-324, 1.7976931348623157e308, 0, -3, 7.25],
+    "plain", None, False, 3,
+])
+def test_dumps_encoded_writes_what_dumps_of_encode_writes(value):
+    for fmt in ("encoded", "json"):
+        expected = convex_json.dumps(convex_json.encode(value, fmt))
+        assert _pairs(convex_json.dumps_encoded(value, fmt)) == _pairs(expected)
+
+
+def test_encode_puts_object_keys_in_byte_order():
+    assert list(convex_json.encode({"b": 1, "a": {"z": 1, "A": 2}, "É": 0})) == ["a", "b", "É"]
+    assert list(convex_json.encode({"b": 1, "a": {"z": 1, "A": 2}})["a"]) == ["A", "z"]
+    assert convex_json.dumps_encoded({"b": 1, "a": 2}, "json") == b'{"a":2.0,"b":1.0}'

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import logging
 import re
+import socket
 
 import httpx
 import pytest
@@ -341,3 +343,23 @@ def test_close_stops_serving(tmp_path):
         with pytest.raises(httpx.TransportError):
             post(client, "/api/query", {"path": "agents:count", "args": {}})
     s.close()  # idempotent
+
+
+def test_any_method_gets_a_json_answer_after_the_door(server, http):
+    for method in ("TRACE", "FOO", "PATCH"):
+        r = http.request(method, "/api/query")
+        assert r.status_code == 405 and r.headers["allow"] == "POST" and r.json()["code"] == "MethodNotAllowed"
+        assert r.headers["content-type"] == "application/json"
+    with httpx.Client(base_url=server.url, timeout=5) as anonymous:
+        assert anonymous.request("FOO", "/api/query").status_code == 401
+
+
+def test_a_client_gone_mid_body_is_no_error_and_the_server_goes_on(server, http, caplog):
+    caplog.set_level(logging.INFO)
+    with socket.create_connection((server.host, server.port), timeout=5) as raw:
+        raw.sendall(b"POST /api/query HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Convex dev:key\r\n"
+                    b"Content-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"path\":")
+        assert post(http, "/api/query", {"path": "agents:count", "args": {}}).json()["value"] == 0.0  # mid-body
+    for _ in range(50):  # the server notices the closed connection on its own time
+        assert post(http, "/api/query", {"path": "agents:count", "args": {}}).json()["value"] == 0.0
+    assert not [r for r in caplog.records if r.levelno >= logging.WARNING], caplog.text

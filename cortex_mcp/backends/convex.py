@@ -234,19 +234,19 @@ class ConvexBackend(KindDispatch):
             headers["Authorization"] = f"Convex {deploy_key}"
         elif auth_token:
             headers["Authorization"] = f"Bearer {auth_token}"
+        # Requests go straight to the transport: the client's per-request steps (auth and redirect
+        # flows, event hooks, a cookie jar) are nothing these calls use, and cost ~0.1 ms a call. The
+        # client gives the default headers, and closes the transport.
+        self._transport = transport or _transport()
         self._client = httpx.AsyncClient(
             base_url=self.url,
             headers=headers,
             timeout=httpx.Timeout(self.timeout),
-            transport=transport or _transport(),
+            transport=self._transport,
             verify=_ssl_context(),
             follow_redirects=False,
         )
         self._urls = {endpoint: httpx.URL(self.url + endpoint) for endpoint in _ENDPOINTS.values()}
-        # Requests go straight to the transport the client would pick for this URL (its pool, or the
-        # proxy the environment names): the client's per-request work (auth and redirect steps,
-        # event hooks, a cookie jar) is nothing these calls use, and costs ~0.1 ms a call.
-        self._transport = self._client._transport_for_url(httpx.URL(self.url))
 
     async def aclose(self) -> None:
         await self._client.aclose()
