@@ -71,7 +71,9 @@ def test_dumps_encoded_writes_what_dumps_of_encode_writes(value):
         assert _pairs(convex_json.dumps_encoded(value, fmt)) == _pairs(expected)
 
 
-def test_encode_puts_object_keys_in_byte_order():
-    assert list(convex_json.encode({"b": 1, "a": {"z": 1, "A": 2}, "É": 0})) == ["a", "b", "É"]
-    assert list(convex_json.encode({"b": 1, "a": {"z": 1, "A": 2}})["a"]) == ["A", "z"]
+def test_arguments_keep_their_key_order_and_replies_are_in_byte_order():
+    value = {"É": 0, "b": 1, "a": {"z": 1, "A": 2}}
+    assert list(convex_json.encode(value)) == ["É", "b", "a"] and list(convex_json.encode(value)["a"]) == ["z", "A"]
+    ordered = convex_json.encode(value, sort_keys=True)
+    assert list(ordered) == ["a", "b", "É"] and list(ordered["a"]) == ["A", "z"]
     assert convex_json.dumps_encoded({"b": 1, "a": 2}, "json") == b'{"a":2.0,"b":1.0}'

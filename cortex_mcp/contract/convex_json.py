@@ -40,16 +40,17 @@ def _integral(f: float) -> int | float:
     return f
 
 
-def encode(value: Any, fmt: Format = "encoded") -> Any:
-    """A Python value as Convex writes it in `fmt` (arguments always go out encoded), object keys in
-    byte order (so `dumps_encoded` need not sort them again)."""
+def encode(value: Any, fmt: Format = "encoded", *, sort_keys: bool = False) -> Any:
+    """A Python value as Convex writes it in `fmt` (arguments always go out encoded); `sort_keys`:
+    object keys in byte order, as Convex writes replies (else as given: arguments keep their order)."""
     kind = type(value)  # the JSON types first, by exact type: a reply's thousands of leaves
     if kind is str or value is None or kind is bool:
         return value
     if kind is dict:
-        return {str(key): encode(value[key], fmt) for key in sorted(value, key=str)}
+        keys = sorted(value, key=str) if sort_keys else value
+        return {str(key): encode(value[key], fmt, sort_keys=sort_keys) for key in keys}
     if kind is list:
-        return [encode(item, fmt) for item in value]
+        return [encode(item, fmt, sort_keys=sort_keys) for item in value]
     if kind is float or kind is int:
         f = value if kind is float else float64(value)
         if math.isfinite(f) and (f or math.copysign(1.0, f) > 0):
@@ -63,9 +64,9 @@ def encode(value: Any, fmt: Format = "encoded") -> Any:
         text = base64.b64encode(bytes(value)).decode()
         return {"$bytes": text} if fmt == "encoded" else text
     if isinstance(value, dict):
-        return encode(dict(value), fmt)
+        return encode(dict(value), fmt, sort_keys=sort_keys)
     if isinstance(value, (list, tuple)):
-        return [encode(v, fmt) for v in value]
+        return [encode(v, fmt, sort_keys=sort_keys) for v in value]
     raise TypeError(f"{type(value).__name__} is not a supported Convex type")
 
 
@@ -114,7 +115,7 @@ def loads(data: str | bytes) -> Any:
 def dumps_encoded(value: Any, fmt: Format) -> bytes:
     """`dumps(encode(value, fmt))`, with one walk over the value instead of three (the walk that
     encodes it also puts its keys in order; the JSON text is written natively)."""
-    return pydantic_core.to_json(encode(value, fmt))
+    return pydantic_core.to_json(encode(value, fmt, sort_keys=True))
 
 
 def dumps(value: Any) -> bytes:
