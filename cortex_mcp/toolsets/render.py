@@ -51,21 +51,19 @@ def render(result: Any, *, tool: str, args: Mapping[str, Any] | None = None) -> 
 
 def _block(record: Mapping[str, Any], indent: str, text_chars: int) -> list[str]:
     """The record's line, then each of its sub-records and lists of records, indented."""
+    scalars, children = _fields(record)
     lines = []
-    head = _line(record, text_chars)
+    head = _line(scalars, text_chars)
     if head:
         lines.append(indent + head)
-    for key, value in record.items():
-        value = _plain(value)
-        if _is_records(value):
-            if not value:
-                continue
+    for key, value in children:
+        if isinstance(value, list):
             lines.append(f"{indent}{key} ({len(value)}):")
             for item in value[:MAX_LINES]:
                 lines.extend(_block(item, indent + "  ", ITEM_TEXT_CHARS))
             if len(value) > MAX_LINES:
                 lines.append(f"{indent}  {len(value) - MAX_LINES} more in the structured result")
-        elif isinstance(value, Mapping) and _is_record(value):
+        else:
             sub = _block(value, indent + "  ", ITEM_TEXT_CHARS)
             if sub:
                 lines.append(f"{indent}{key}: {sub[0].strip()}")
@@ -73,10 +71,31 @@ def _block(record: Mapping[str, Any], indent: str, text_chars: int) -> list[str]
     return lines
 
 
-def _line(record: Mapping[str, Any], text_chars: int) -> str:
-    """`id (time): text [k=v, ...]` from the record's scalar fields; sub-records are left to `_block`."""
-    fields = {k: _plain(v) for k, v in record.items()}
-    fields = {k: v for k, v in fields.items() if not _empty(v) and not _is_records(v) and not _is_record(v)}
+def _fields(record: Mapping[str, Any]) -> tuple[dict[str, Any], list[tuple[str, Any]]]:
+    """A record's non-empty fields in one pass: (scalars for its line, sub-records and lists of records
+    for `_block`). Models become dicts here, once."""
+    scalars: dict[str, Any] = {}
+    children: list[tuple[str, Any]] = []
+    for key, value in record.items():
+        if value is None or value is False:
+            continue
+        kind = type(value)
+        if kind is str or kind is int or kind is float or kind is bool:
+            scalars[key] = value
+            continue
+        value = _plain(value)
+        if _empty(value):
+            continue
+        if _is_records(value) or (isinstance(value, Mapping) and _is_record(value)):
+            children.append((key, value))
+        else:
+            scalars[key] = value
+    return scalars, children
+
+
+def _line(fields: dict[str, Any], text_chars: int) -> str:
+    """`id (time): text [k=v, ...]` from a record's scalar fields (`_fields`)."""
+    fields = dict(fields)
     ident = next((k for k in fields if (k == "id" or k.endswith("_id")) and isinstance(fields[k], str)), None)
     text = next((k for k in TEXT_KEYS if isinstance(fields.get(k), str)), None)
     when = next((k for k in ("created_at", "sent_at", "registered_at", "updated_at") if k in fields), None)
@@ -131,7 +150,8 @@ def _as_dict(value: Any, omit: bool = True) -> dict[str, Any] | None:
     """A model's fields, less those it marks `text_omit` (noise for a reader, kept in structured content)."""
     if isinstance(value, BaseModel):
         left_out = getattr(type(value), "text_omit", ()) if omit else ()
-        return {name: getattr(value, name) for name in type(value).model_fields if name not in left_out}
+        fields = type(value).model_fields
+        return {name: v for name, v in value.__dict__.items() if name in fields and name not in left_out}
     return dict(value) if isinstance(value, Mapping) else None
 
 

@@ -302,11 +302,21 @@ class Query:
         return self._tx.conn.execute(sql.split(" ORDER BY")[0], params).fetchone()[0]
 
 
+def _fresh(value: Any) -> Any:
+    """A default value as a document may own it: scalars as they are, containers copied."""
+    if isinstance(value, str | int | float | None):
+        return value
+    return type(value)() if isinstance(value, list | dict) and not value else copy.deepcopy(value)
+
+
 def _decode(row: tuple, table: Table) -> dict:
     doc = json.loads(row[2])
     for key, value in table.implied.items():  # put back what `_stored_body` left out
         if key not in doc:
-            doc[key] = doc[value.field] if isinstance(value, SameAs) else copy.deepcopy(value)
+            if isinstance(value, SameAs):
+                doc[key] = doc[value.field]
+            else:  # a default: each document gets its own copy of a list or dict
+                doc[key] = _fresh(value)
     for field_path, blob in zip(table.vectors, row[3:], strict=False):
         if blob is not None:
             doc[field_path] = unpack_vector(blob)
