@@ -15,7 +15,10 @@ questions about generated memories, asked through the `recall` tool at its defau
 
 Measured in one run, so every figure sees the same machine load: a bare `MCPServer` with one
 no-op tool (the floor) and the cortex-mcp server, both stdio subprocesses, called in alternating
-blocks of `--block` calls: floor no-op, recall, remember (a standalone note), ping. Reported:
+blocks of `--block` calls: floor no-op, recall, remember (a standalone note), ping. Beside the
+floor, `constant_recall`: the same bare server returning a fixed 10-item result of recall's shape
+(its output schema, structured content and text) with no work, i.e. what the result alone costs
+the SDK's server and client. Reported:
 p50/p95/p99 per kind and ratios to the floor's p50; the server's peak RSS; start -> tools/list
 (default toolsets and `--toolsets all`, median of 5, a bare server's beside them); database
 bytes per memory; bulk import rate (a fresh 20,000-memory database, in process). With
@@ -66,13 +69,36 @@ SPACE = "bench"
 DAY_MS = 86_400_000
 _WORD = re.compile(r"[a-z']+")
 
-FLOOR_SERVER = """
+BARE_SERVER = """
 from mcp.server.mcpserver import MCPServer
+
 server = MCPServer("floor")
 
 @server.tool()
 async def noop() -> str:
     return "ok"
+"""
+
+# The floor server: the bare server plus a fixed 10-item result of recall's shape (output schema,
+# structured content, rendered text), built and returned as cortex-mcp's tools return theirs: what
+# such a result costs the SDK and its client with no work behind it.
+FLOOR_SERVER = BARE_SERVER + """
+from mcp.types import CallToolResult, TextContent
+from cortex_mcp.toolsets.memory import RecallItem, RecallResult
+from cortex_mcp.toolsets.render import render
+
+TEXT = "Remind inspiring few connections festival help hours group going side anything our tea"
+RESULT = RecallResult(candidates=20, query_time_ms=1.0, items=[
+    RecallItem(type="memory", id=f"mem-1796483635579-alqxxb2m{i}", content=TEXT, score=1 - i / 20,
+               importance=78.0, user_id="bench-user", message_role="user", created_at=1793430876833 - i)
+    for i in range(10)])
+
+@server.tool()
+async def constant_recall() -> RecallResult:
+    return CallToolResult(
+        content=[TextContent(type="text", text=render(RESULT, tool="recall"))],
+        structured_content=RESULT.model_dump(mode="json", exclude_none=True),
+    )
 
 server.run()
 """
@@ -228,8 +254,9 @@ def server_params(db: Path | None, *extra: str) -> StdioServerParameters:
     return StdioServerParameters(command=sys.executable, args=args, env=env)
 
 
-def floor_params() -> StdioServerParameters:
-    return StdioServerParameters(command=sys.executable, args=["-c", FLOOR_SERVER], env={"PYTHONPATH": str(ROOT)})
+def floor_params(bare: bool = False) -> StdioServerParameters:
+    script = BARE_SERVER + "server.run()" if bare else FLOOR_SERVER
+    return StdioServerParameters(command=sys.executable, args=["-c", script], env={"PYTHONPATH": str(ROOT)})
 
 
 def child_pid(marker: str) -> int | None:
@@ -332,7 +359,7 @@ async def measure(db: Path, questions: list[str], gen: Generator, opts: argparse
                 params = server_params(None, "--backend", "convex", "--convex-url", url)
                 params.env = {**(params.env or {}), "CONVEX_DEPLOY_KEY": WIRE_KEY}
                 servers["convex"] = await stack.enter_async_context(Client(params, mode="legacy"))
-            samples: dict[str, list[float]] = {"floor": []}
+            samples: dict[str, list[float]] = {"floor": [], "constant_recall": []}
             for name in servers:
                 for kind in ("recall", "remember", "ping"):
                     samples[f"{name}.{kind}"] = []
@@ -344,6 +371,8 @@ async def measure(db: Path, questions: list[str], gen: Generator, opts: argparse
                 sink = (lambda key: samples[key]) if record else (lambda key: [])
                 for _ in range(size):
                     await timed(sink("floor"), floor.call_tool("noop", {}))
+                for _ in range(size):
+                    await timed(sink("constant_recall"), floor.call_tool("constant_recall", {}))
                 for name, client in servers.items():
                     for _ in range(size):
                         query = rng.choice(questions)
@@ -367,6 +396,7 @@ async def measure(db: Path, questions: list[str], gen: Generator, opts: argparse
             wire.wait(timeout=10)
     floor_p50 = statistics.median(samples["floor"])
     out: dict[str, Any] = {"floor": stats(samples["floor"])}
+    out["constant_recall"] = stats(samples["constant_recall"], floor_p50)
     for kind in ("recall", "remember", "ping"):
         out[kind] = stats(samples[f"embedded.{kind}"], floor_p50)
     out["recall"]["avg_items"] = round(hits / len(samples["embedded.recall"]) / len(servers), 1)
@@ -391,7 +421,8 @@ def table(report: dict) -> str:
         ),
         f"{'':10}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}{'p50 x':>8}{'p95 x':>8}{'p99 x':>8}",
     ]
-    rows = [("floor", report["floor"])] + [(k, report[k]) for k in ("recall", "remember", "ping")]
+    rows = [("floor", report["floor"]), ("constant", report["constant_recall"])]
+    rows += [(k, report[k]) for k in ("recall", "remember", "ping")]
     rows += [(f"cvx {k}", report["convex"][k]) for k in ("recall", "remember", "ping")] if "convex" in report else []
     for name, s in rows:
         ratios = "".join(f"{s.get(k + '_ratio', ''):>8}" for k in ("p50", "p95", "p99"))
@@ -433,7 +464,7 @@ def main() -> None:
         start = {
             "start_s": anyio.run(start_seconds, server_params(db)),
             "start_all_s": anyio.run(start_seconds, server_params(db, "--toolsets", "all")),
-            "start_floor_s": anyio.run(start_seconds, floor_params()),
+            "start_floor_s": anyio.run(start_seconds, floor_params(bare=True)),
         }
         log(f"measuring calls ({opts.backend})...")
         figures = anyio.run(measure, db, questions, gen, opts)
