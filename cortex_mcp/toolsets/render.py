@@ -150,8 +150,7 @@ def _as_dict(value: Any, omit: bool = True) -> dict[str, Any] | None:
     """A model's fields, less those it marks `text_omit` (noise for a reader, kept in structured content)."""
     if isinstance(value, BaseModel):
         left_out = getattr(type(value), "text_omit", ()) if omit else ()
-        fields = type(value).model_fields
-        return {name: v for name, v in value.__dict__.items() if name in fields and name not in left_out}
+        return {name: getattr(value, name) for name in type(value).model_fields if name not in left_out}
     return dict(value) if isinstance(value, Mapping) else None
 
 

@@ -313,10 +313,7 @@ def _decode(row: tuple, table: Table) -> dict:
     doc = json.loads(row[2])
     for key, value in table.implied.items():  # put back what `_stored_body` left out
         if key not in doc:
-            if isinstance(value, SameAs):
-                doc[key] = doc[value.field]
-            else:  # a default: each document gets its own copy of a list or dict
-                doc[key] = _fresh(value)
+            doc[key] = doc[value.field] if isinstance(value, SameAs) else _fresh(value)
     for field_path, blob in zip(table.vectors, row[3:], strict=False):
         if blob is not None:
             doc[field_path] = unpack_vector(blob)
