@@ -98,7 +98,8 @@ async def test_a_bounded_read_waits_for_a_writer_mid_transaction_and_then_sees_i
     assert threads[1] != f"wire-{server.port}"  # it queued on the worker instead
 
 
-async def test_a_large_request_is_parsed_off_the_loop_and_answered_the_same(served):
+async def test_a_large_request_over_the_inline_size_is_answered_the_same(served):
+    """A body over 64 KiB takes the worker path (parsed there, not on the loop): same answer."""
     server, backend = served
     client = ConvexBackend(server.url, deploy_key="k")
     try:

@@ -83,9 +83,8 @@ async def noop() -> str:
 # structured content, rendered text), built and returned as cortex-mcp's tools return theirs: what
 # such a result costs the SDK and its client with no work behind it.
 FLOOR_SERVER = BARE_SERVER + """
-from mcp.types import CallToolResult, TextContent
+from cortex_mcp.toolsets.base import rendered_result
 from cortex_mcp.toolsets.memory import RecallItem, RecallResult
-from cortex_mcp.toolsets.render import render
 
 TEXT = "Remind inspiring few connections festival help hours group going side anything our tea"
 RESULT = RecallResult(candidates=20, query_time_ms=1.0, items=[
@@ -95,10 +94,7 @@ RESULT = RecallResult(candidates=20, query_time_ms=1.0, items=[
 
 @server.tool()
 async def constant_recall() -> RecallResult:
-    return CallToolResult(
-        content=[TextContent(type="text", text=render(RESULT, tool="recall"))],
-        structured_content=RESULT.model_dump(mode="json", exclude_none=True),
-    )
+    return rendered_result(RESULT, "recall", {})
 
 server.run()
 """

@@ -103,11 +103,7 @@ def decode(value: Any) -> Any:
 
 
 def _parse_float(text: str) -> int | float:
-    """`_integral(float(text))` in one call (a reply has hundreds of numbers); "-0.0" stays a float."""
-    f = float(text)
-    if f.is_integer() and (f or text[0] != "-"):
-        return int(f)
-    return f
+    return _integral(float(text))
 
 
 def loads(data: str | bytes) -> Any:

@@ -301,12 +301,18 @@ def _per_call(
             await _memories_changed(ctx)
         if not rendered or not isinstance(result, BaseModel):
             return result
-        return CallToolResult(
-            content=[TextContent(type="text", text=render(result, tool=name, args=kwargs))],
-            structured_content=result.model_dump(mode="json", exclude_none=True),
-        )
+        return rendered_result(result, name, kwargs)
 
     return wrapper, own_context or _CALL_CONTEXT
+
+
+def rendered_result(result: BaseModel, tool: str, args: dict[str, Any]) -> CallToolResult:
+    """A curated tool's answer: the compact text for the model beside the structured content (nulls
+    left out)."""
+    return CallToolResult(
+        content=[TextContent(type="text", text=render(result, tool=tool, args=args))],
+        structured_content=result.model_dump(mode="json", exclude_none=True),
+    )
 
 
 def _forbid_unknown_arguments(tool: Tool) -> None:
