@@ -14,7 +14,7 @@ import json
 from typing import Any
 
 from cortex_mcp.api import checks
-from cortex_mcp.backends.base import Backend, call
+from cortex_mcp.backends.base import Backend, Call, Nested, Plan, call, run_plan
 from cortex_mcp.errors import CortexError, InputError
 
 MAX_BATCH = 100
@@ -58,16 +58,21 @@ async def get(backend: Backend, *, user_id: str) -> dict | None:
 async def update(backend: Backend, *, user_id: str, data: dict, merge: bool = True) -> dict:
     """A new profile version: `data` merged into the current profile (or replacing it).
 
-    Creates the profile when the user has none (get-or-create).
+    Creates the profile when the user has none (get-or-create). Read, merge and write are one plan
+    (one transaction on the embedded backend): parallel updates of one profile each keep the other's keys.
     """
     check_user_id(user_id)
     if not isinstance(data, dict):
         raise InputError("INVALID_PROFILE_DATA", "data must be an object", "data")
-    current = await get(backend, user_id=user_id)
+    return await run_plan(backend, _update_plan(user_id, data, merge), bounded=True)
+
+
+def _update_plan(user_id: str, data: dict, merge: bool) -> Plan[dict]:
+    current = yield Call("users:get", {"userId": user_id})
     new_data = deep_merge(current["data"], data) if current is not None and merge else data
-    await call(backend, "immutable:store", {"type": "user", "id": user_id, "userId": user_id, "data": new_data})
-    saved = await get(backend, user_id=user_id)
-    if saved is None:  # deleted by another call in between
+    yield Call("immutable:store", {"type": "user", "id": user_id, "userId": user_id, "data": new_data})
+    saved = yield Call("users:get", {"userId": user_id})
+    if saved is None:  # deleted by another call in between (call by call, on Convex)
         raise CortexError(f"user {user_id} was deleted while being updated", code="USER_NOT_FOUND", field="user_id")
     return saved
 
@@ -83,13 +88,26 @@ async def search(backend: Backend, *, query: str, limit: int = 20) -> list[dict]
 
 
 async def update_many(backend: Backend, *, user_ids: list[str], data: dict) -> list[dict]:
-    """Merge the same data into several existing profiles (unknown users are refused up front)."""
+    """Merge the same data into several existing profiles, in one plan: unknown users are refused
+    before anything is written."""
     _check_ids(user_ids)
-    missing = [u for u in user_ids if not await call(backend, "users:exists", {"userId": u})]
+    if not isinstance(data, dict):
+        raise InputError("INVALID_PROFILE_DATA", "data must be an object", "data")
+    return await run_plan(backend, _update_many_plan(user_ids, data))
+
+
+def _update_many_plan(user_ids: list[str], data: dict) -> Plan[list[dict]]:
+    missing = []
+    for user_id in user_ids:
+        if not (yield Call("users:exists", {"userId": user_id})):
+            missing.append(user_id)
     if missing:
         raise CortexError(f"no profile for: {', '.join(missing)}", code="USER_NOT_FOUND", field="user_ids",
                           hint="Create the profiles first (update_user), or leave those ids out.")
-    return [await update(backend, user_id=u, data=data) for u in user_ids]
+    saved = []
+    for user_id in user_ids:
+        saved.append((yield Nested(_update_plan(user_id, data, merge=True))))
+    return saved
 
 
 async def delete(backend: Backend, *, user_id: str, cascade: bool = False, dry_run: bool = False) -> dict:

@@ -4,10 +4,14 @@ import csv
 import io
 import json
 
+import anyio
 import pytest
+from mcp import Client
 
 from cortex_mcp.backends.base import call
-from tests.helpers import fails, ok
+from cortex_mcp.backends.embedded import EmbeddedBackend
+from cortex_mcp.server import build_server
+from tests.helpers import fails, make_config, ok, server_params
 
 pytestmark = pytest.mark.anyio
 
@@ -141,3 +145,25 @@ async def test_destructive_user_tools_are_annotated(client):
     ):
         assert tools[name].annotations.destructive_hint is True, name
     assert tools["export_users"].annotations.read_only_hint is True
+
+
+async def test_parallel_profile_updates_from_two_processes_keep_every_key(tmp_path):
+    """Each update reads, merges and writes in one transaction: none overwrites another's key."""
+    db = tmp_path / "users.db"
+    backend = EmbeddedBackend(db)
+    try:
+        in_process = build_server(make_config(tmp_path, toolsets=("users",)), backend=backend)
+        async with Client(in_process) as a, Client(server_params(db, "--toolsets", "users")) as b:
+
+            async def update(client, key: str) -> None:
+                await ok(client, "update_user", {"user_id": "u", "data": {"prefs": {key: True}}})
+
+            async with anyio.create_task_group() as tg:
+                for i in range(40):
+                    tg.start_soon(update, a if i % 2 else b, f"k{i}")
+        profile = await call(backend, "users:get", {"userId": "u"})
+        assert profile["data"]["prefs"] == {f"k{i}": True for i in range(40)}
+        assert profile["version"] == 40
+    finally:
+        await backend.aclose()
+
