@@ -22,10 +22,10 @@ from cortex_mcp.api.owners import OwnerChecks
 from cortex_mcp.api.recall import attach_sources
 from cortex_mcp.api.recall import keyword_query as keyword_query  # re-exported: part of this module's API
 from cortex_mcp.api.recall import recall as recall
-from cortex_mcp.backends.base import Backend, Call, Nested, Plan, call, compact, run_plan
+from cortex_mcp.backends.base import Backend, Call, Nested, Plan, call, compact, run_calls, run_plan
 from cortex_mcp.clock import now_ms
 from cortex_mcp.contract.enums import MEMORY_SOURCE_TYPES
-from cortex_mcp.errors import BackendUnavailableError, CortexError, InputError
+from cortex_mcp.errors import BackendUnavailableError, CortexError, FunctionNotFoundError, InputError
 from cortex_mcp.ids import public_id
 
 log = logging.getLogger(__name__)
@@ -101,11 +101,18 @@ def derived_from(fact: dict, memory_id: str, message_ids: list[str]) -> bool:
 
 
 def facts_for_memory(memory_space_id: str, memory: dict) -> Plan[list[dict]]:
-    """§1.5: current facts derived from the memory."""
-    facts = yield Call("facts:list", {"memorySpaceId": memory_space_id, "limit": FACTS_SCAN_LIMIT,
-                                      "validAt": now_ms()})
-    message_ids = (memory.get("conversationRef") or {}).get("messageIds") or []
-    return [f for f in facts if derived_from(f, memory["memoryId"], message_ids)]
+    """§1.5: current facts derived from the memory. The candidates are the facts of its source (its
+    id, its conversation) through an index (`gdpr:factsBySource`); a deployment without that
+    extension (upstream) has the space's current facts scanned, up to FACTS_SCAN_LIMIT."""
+    ref = memory.get("conversationRef") or {}
+    now = now_ms()
+    try:
+        facts = yield Call("gdpr:factsBySource", compact(memorySpaceId=memory_space_id,
+                                                         sourceMemoryId=memory["memoryId"],
+                                                         sourceConversationId=ref.get("conversationId"), validAt=now))
+    except FunctionNotFoundError:
+        facts = yield Call("facts:list", {"memorySpaceId": memory_space_id, "limit": FACTS_SCAN_LIMIT, "validAt": now})
+    return [f for f in facts if derived_from(f, memory["memoryId"], ref.get("messageIds") or [])]
 
 
 # -- remember (§2) --------------------------------------------------------------------------
@@ -498,10 +505,7 @@ async def get_memory(
     await attach_sources(backend, [item])
     if "source_messages" in item:
         memory = {**memory, "sourceMessages": item["source_messages"]}
-    candidates = await call(backend, "facts:list", {"memorySpaceId": memory_space_id, "limit": FACTS_SCAN_LIMIT,
-                                                    "validAt": now_ms()})
-    message_ids = (memory.get("conversationRef") or {}).get("messageIds") or []
-    facts = [f for f in candidates if derived_from(f, memory_id, message_ids)]
+    facts = await run_calls(backend, facts_for_memory(memory_space_id, memory))  # reads: no write lock
     if facts:
         memory = {**memory, "facts": facts}
     return memory

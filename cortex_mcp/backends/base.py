@@ -130,6 +130,13 @@ async def run_plan(backend: Backend, plan: Plan[T], bounded: bool = False) -> T:
     makes a few small calls (the embedded backend may then run it without a thread hand-off)."""
     if isinstance(backend, AtomicPlans):
         return await backend.run_plan(plan, bounded)
+    return await run_calls(backend, plan)
+
+
+async def run_calls(backend: Backend, plan: Plan[T]) -> T:
+    """Run a plan one call at a time, with no transaction around it: how a backend without
+    transactions runs every plan, and how a plan of reads runs anywhere (no write lock taken, so it
+    also runs on a read-only store)."""
     result: Any = None
     error: Exception | None = None
     while True:
@@ -140,7 +147,7 @@ async def run_plan(backend: Backend, plan: Plan[T], bounded: bool = False) -> T:
         result, error = None, None
         try:
             if isinstance(request, Nested):
-                result = await run_plan(backend, request.plan)
+                result = await run_calls(backend, request.plan)
             else:
                 result = await call(backend, request.path, request.args)
         except Exception as exc:  # noqa: BLE001 - handed to the plan

@@ -25,7 +25,7 @@ from collections.abc import Generator
 from typing import Any, TypeVar
 
 from cortex_mcp.auth import PermissionDenied, Scope
-from cortex_mcp.backends.base import AtomicPlans, Backend, Call, KindDispatch, Nested, Plan, run_plan
+from cortex_mcp.backends.base import AtomicPlans, Backend, Call, KindDispatch, Nested, Plan, run_calls, run_plan
 from cortex_mcp.contract.catalog import Function, get_function
 
 T = TypeVar("T")
@@ -111,7 +111,7 @@ class ScopedBackend(KindDispatch):
             return await getattr(self.inner, kind)(path, args)
         if kind == "mutation":  # one transaction on the embedded backend: nothing out of scope is written
             return await run_plan(self.inner, self._checked(path, args))
-        return await run_plan(_CallByCall(self.inner), self._checked(path, args))  # reads need no write lock
+        return await run_calls(self.inner, self._checked(path, args))  # reads need no write lock
 
     def _checked(self, path: str, args: dict[str, Any]) -> Plan[Any]:
         """One call with its target and result checked: a memory or fact it names by id in an in-scope
@@ -132,7 +132,7 @@ class ScopedBackend(KindDispatch):
         """The plan as one transaction where the inner backend can (embedded), each call held to the scope."""
         if isinstance(self.inner, AtomicPlans):
             return await self.inner.run_plan(self._scoped_plan(plan), bounded)
-        return await run_plan(_CallByCall(self), plan)  # call by call, each through this backend's _call
+        return await run_calls(self, plan)  # call by call, each through this backend's _call
 
     def _scoped_plan(self, plan: Plan[T]) -> Generator[Call | Nested, Any, T]:
         """`plan` with each call admitted and its result filtered; errors reach the plan at its yield."""
@@ -231,16 +231,3 @@ class ScopedBackend(KindDispatch):
                 raise PermissionDenied("the record belongs to a memory space or user outside this token's scope")
             return {k: self._filter(path, v, False) for k, v in value.items()}
         return value
-
-
-class _CallByCall(KindDispatch):
-    """A backend seen without `run_plan`, so base.run_plan drives a plan through it call by call."""
-
-    def __init__(self, backend: Backend):
-        self.backend, self.name = backend, backend.name
-
-    async def _call(self, kind: str, path: str, args: dict[str, Any]) -> Any:
-        return await getattr(self.backend, kind)(path, args)
-
-    async def aclose(self) -> None:
-        return None

@@ -4,7 +4,8 @@ Upstream erases a user with a client-side cascade of many calls, which can stop 
 functions find, and delete, everything of one user across every layer and memory space as
 one transaction: the delete either completes or changes nothing (see docs/parity.md).
 `deleteMessages` erases single messages (upstream can only delete a whole conversation), so
-forget can make an exchange's words unsearchable.
+forget can make an exchange's words unsearchable; `factsBySource` finds the facts forget retracts
+with a memory through an index (upstream scans the space's facts).
 """
 
 from cortex_mcp.contract.catalog import mutation, query
@@ -41,6 +42,21 @@ FUNCTIONS = [
         destructive=True,
         idempotent=True,
         returns="{deleted, conversationId, messageIds}",
+        extension=True,
+    ),
+    query(
+        "gdpr:factsBySource",
+        {
+            "memorySpaceId": v.string().describe("Memory space of the facts"),
+            "sourceMemoryId": v.optional(v.string()).describe("Facts whose sourceRef.memoryId is this memory"),
+            "sourceConversationId": v.optional(v.string()).describe(
+                "Facts whose sourceRef.conversationId is this conversation"
+            ),
+            "validAt": v.optional(v.number()).describe("Only facts valid at this time (ms); default: any"),
+        },
+        "List a space's facts derived from a memory or a conversation (either source matches), oldest first; "
+        "superseded versions left out.",
+        returns="[fact]",
         extension=True,
     ),
 ]

@@ -755,3 +755,52 @@ async def test_search_sorted_by_a_field_reads_only_the_page(tmp_path, monkeypatc
         assert [f["factId"] for f in page] == [f["factId"] for f in stable[3:8]]
         assert len(decoded) == 8  # offset + limit documents decoded, not all 40 matches
     await backend.aclose()
+
+
+# -- gdpr:factsBySource (extension: forget's cascade through an index) -------------------------
+
+
+async def test_facts_by_source_finds_a_memorys_and_a_conversations_facts_in_one_space(backend):
+    by_memory = await store(backend, "Alex likes tea", sourceRef={"memoryId": "mem-1"})
+    by_conversation = await store(backend, "Alex likes jazz", sourceRef={"conversationId": "conv-1",
+                                                                          "messageIds": ["msg-1"]})
+    both = await store(backend, "Alex lives in Oslo", sourceRef={"conversationId": "conv-1", "memoryId": "mem-1"})
+    await store(backend, "Alex likes cats", sourceRef={"memoryId": "mem-2", "conversationId": "conv-2"})
+    await store(backend, "Alex likes tea", space="s2", sourceRef={"memoryId": "mem-1", "conversationId": "conv-1"})
+    await store(backend, "no source")
+
+    async def found(**source):
+        rows = await call(backend, "gdpr:factsBySource", {"memorySpaceId": "s1", **source})
+        return [f["factId"] for f in rows]
+
+    assert await found(sourceMemoryId="mem-1") == [by_memory["factId"], both["factId"]]
+    assert await found(sourceConversationId="conv-1") == [by_conversation["factId"], both["factId"]]
+    assert await found(sourceMemoryId="mem-1", sourceConversationId="conv-1") == [
+        by_memory["factId"], by_conversation["factId"], both["factId"]]  # oldest first, each once
+    assert await found() == [] and await found(sourceMemoryId="mem-9") == []
+
+
+async def test_facts_by_source_leaves_out_superseded_and_filters_by_validity(backend):
+    old = await store(backend, "Alex lives in Oslo", sourceRef={"memoryId": "mem-1"})
+    new = await store(backend, "Alex lives in Bergen", sourceRef={"memoryId": "mem-1"})
+    await call(backend, "facts:supersede", {"memorySpaceId": "s1", "oldFactId": old["factId"],
+                                            "newFactId": new["factId"]})
+    args = {"memorySpaceId": "s1", "sourceMemoryId": "mem-1"}
+    assert [f["factId"] for f in await call(backend, "gdpr:factsBySource", args)] == [new["factId"]]
+    tick()
+    await call(backend, "facts:deleteFact", {"memorySpaceId": "s1", "factId": new["factId"]})
+    tick()
+    assert len(await call(backend, "gdpr:factsBySource", args)) == 1  # no validAt: any
+    later = (await call(backend, "facts:get", {"memorySpaceId": "s1", "factId": new["factId"]}))["validUntil"] + 1
+    assert await call(backend, "gdpr:factsBySource", {**args, "validAt": later}) == []
+
+
+@pytest.mark.parametrize(
+    ("args", "field"),
+    [({"sourceMemoryId": 1}, "sourceMemoryId"), ({"sourceConversationId": None}, "sourceConversationId"),
+     ({"validAt": "now"}, "validAt"), ({"memoryId": "mem-1"}, "memoryId")],
+)
+async def test_facts_by_source_refuses_bad_arguments(backend, args, field):
+    with pytest.raises(ArgumentValidationError) as caught:
+        await call(backend, "gdpr:factsBySource", {"memorySpaceId": "s1", **args})
+    assert field in str(caught.value)

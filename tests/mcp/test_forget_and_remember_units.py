@@ -7,9 +7,10 @@ import textwrap
 
 import pytest
 
+from cortex_mcp.api import memory as memory_api
 from cortex_mcp.backends.base import call
 from cortex_mcp.backends.embedded import EmbeddedBackend
-from tests.helpers import ROOT, fails, ok
+from tests.helpers import ROOT, connect, fails, ok
 
 pytestmark = pytest.mark.anyio
 
@@ -193,5 +194,31 @@ async def test_parallel_remembers_from_two_processes_into_one_conversation_lose_
         memories = await call(backend, "memories:list", {"memorySpaceId": "test-space", "limit": 100})
         referenced = {i for m in memories for i in m["conversationRef"]["messageIds"]}
         assert referenced == {m["id"] for m in conversation["messages"]}
+    finally:
+        await backend.aclose()
+
+
+async def test_forget_finds_an_old_exchanges_facts_however_many_facts_the_space_holds(client, monkeypatch):
+    """The derived facts are found through their source (an index), not in a scan of the space's
+    facts, which stops at FACTS_SCAN_LIMIT (here 2)."""
+    monkeypatch.setattr(memory_api, "FACTS_SCAN_LIMIT", 2)
+    saved = await _conversation(client)
+    for n in range(3):
+        await ok(client, "store_fact", {"fact": f"Alex owns bike number {n}"})
+    oldest = saved[0]
+    result = await ok(client, "forget", {"memory_id": oldest["memories"][1]["memory_id"]})  # the agent's reply
+    assert result["fact_ids"] == [oldest["facts"][0]["fact_id"]]
+    assert "Alex prefers Python" not in await _current_fact_texts(client)
+
+
+async def test_forget_on_a_deployment_without_the_extension_scans_the_spaces_facts(tmp_path):
+    backend = EmbeddedBackend(tmp_path / "upstream.db")
+    del backend.handlers["gdpr:factsBySource"]  # as an upstream Cortex deployment
+    try:
+        async with connect(backend) as client:
+            saved = await _conversation(client)
+            result = await ok(client, "forget", {"memory_id": saved[1]["memories"][0]["memory_id"]})
+            assert result["fact_ids"] == [saved[1]["facts"][0]["fact_id"]]
+            assert await _current_fact_texts(client) == ["Alex is vegetarian", "Alex prefers Python"]
     finally:
         await backend.aclose()

@@ -364,8 +364,12 @@ _table(
         "by_memorySpace_subject": ["memorySpaceId", "subject"],
         "by_participantId": ["participantId"],
         "by_userId": ["userId"],
+        # Not in upstream's schema: the facts derived from a memory or conversation (forget's cascade).
+        "by_memorySpace_sourceMemory": ["memorySpaceId", "sourceRef.memoryId"],
+        "by_memorySpace_sourceConversation": ["memorySpaceId", "sourceRef.conversationId"],
     },
     {"by_content": SearchIndex("fact", ("memorySpaceId", "tenantId", "factType"))},
+    sparse=("sourceRef.memoryId", "sourceRef.conversationId"),
 )
 
 _table(

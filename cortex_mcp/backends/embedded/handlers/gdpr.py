@@ -12,6 +12,7 @@ from typing import Any
 
 from cortex_mcp.backends.embedded.handlers import handler
 from cortex_mcp.backends.embedded.handlers.contexts import move_subtree
+from cortex_mcp.backends.embedded.handlers.facts import _passes as fact_passes
 from cortex_mcp.backends.embedded.store import REMOVE, Tx
 from cortex_mcp.errors import convex_error
 
@@ -178,3 +179,15 @@ def delete_messages(tx: Tx, args: dict) -> Any:
     if gone:
         tx.patch(conversation["_id"], {"messages": kept, "messageCount": len(kept), "updatedAt": tx.now})
     return {"deleted": len(gone), "conversationId": args["conversationId"], "messageIds": gone}
+
+
+@handler("gdpr:factsBySource")
+def facts_by_source(tx: Tx, args: dict) -> Any:
+    space = args["memorySpaceId"]
+    found: dict[str, dict] = {}
+    for index, source in (("by_memorySpace_sourceMemory", args.get("sourceMemoryId")),
+                          ("by_memorySpace_sourceConversation", args.get("sourceConversationId"))):
+        if isinstance(source, str):
+            found.update((f["_id"], f) for f in tx.query("facts").index(index, space, source))
+    wanted = {"validAt": args["validAt"]} if "validAt" in args else {}
+    return sorted((f for f in found.values() if fact_passes(f, wanted)), key=lambda f: f["_creationTime"])
