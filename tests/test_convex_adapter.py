@@ -463,3 +463,71 @@ async def test_a_closed_backend_sends_nothing():
     with pytest.raises(RuntimeError, match="closed"):
         await backend.query("agents:count", {})
     assert recorder.requests == []
+
+
+class _FakeProxy:
+    """An HTTP proxy on loopback that answers every request itself with one Convex reply."""
+
+    def __init__(self):
+        self.sock = socket.create_server(("127.0.0.1", 0))
+        self.url = f"http://127.0.0.1:{self.sock.getsockname()[1]}"
+        self.request_lines: list[str] = []
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self):
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            with conn:
+                data = b""
+                while b"\r\n\r\n" not in data:
+                    data += conn.recv(65536)
+                head, _, body = data.partition(b"\r\n\r\n")
+                length = int(next(line.split(b":")[1] for line in head.split(b"\r\n")
+                                  if line.lower().startswith(b"content-length")))
+                while len(body) < length:
+                    body += conn.recv(65536)
+                self.request_lines.append(head.split(b"\r\n")[0].decode())
+                reply = json.dumps({"status": "success", "value": 7, "logLines": []}).encode()
+                conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nConnection: close\r\n"
+                             b"Content-Length: %d\r\n\r\n%s" % (len(reply), reply))
+
+    def close(self):
+        self.sock.close()
+
+
+async def test_the_environments_proxy_is_used_except_for_no_proxy_and_loopback(tmp_path, monkeypatch):
+    proxy = _FakeProxy()
+    for name in ("HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy", "NO_PROXY", "no_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HTTP_PROXY", proxy.url)
+    monkeypatch.setenv("http_proxy", proxy.url)
+    try:
+        backend = ConvexBackend("http://cortex.example.test", timeout=2)
+        try:
+            assert await backend.query("agents:count", {}) == 7
+        finally:
+            await backend.aclose()
+        assert proxy.request_lines == ["POST http://cortex.example.test/api/query HTTP/1.1"]
+
+        server = WireServer(tmp_path / "w.db").start()  # loopback: straight to the server, not the proxy
+        backend = ConvexBackend(server.url, deploy_key=server.key)
+        try:
+            assert await backend.query("agents:count", {}) == 0
+        finally:
+            await backend.aclose()
+            server.close()
+
+        monkeypatch.setenv("NO_PROXY", "example.test")
+        monkeypatch.setenv("no_proxy", "example.test")
+        backend = ConvexBackend("http://cortex.example.test", timeout=2, query_retries=0)
+        try:
+            with pytest.raises(BackendUnavailableError):
+                await backend.query("agents:count", {})
+        finally:
+            await backend.aclose()
+        assert len(proxy.request_lines) == 1
+    finally:
+        proxy.close()

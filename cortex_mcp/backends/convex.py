@@ -28,6 +28,7 @@ import json
 import logging
 import sys
 import time
+import urllib.request
 from typing import Any, NamedTuple
 
 import anyio
@@ -194,10 +195,25 @@ class _OneSendBackend(httpcore.AsyncNetworkBackend):
         await self._backend.sleep(seconds)
 
 
-def _transport() -> httpx.AsyncHTTPTransport:
-    """httpx's transport (keep-alive pool, HTTP/1.1) whose connections send each request at once."""
-    transport = httpx.AsyncHTTPTransport(verify=_ssl_context())
-    if isinstance(getattr(transport, "_pool", None), httpcore.AsyncConnectionPool):  # httpx's own pool, no proxy
+def _proxy_for(url: str) -> str | None:
+    """The proxy the environment names for `url`: HTTPS_PROXY / HTTP_PROXY / ALL_PROXY unless NO_PROXY
+    covers the host, as httpx's default transport reads them (a transport of our own must read them
+    itself). A loopback host (`backend serve` on this machine) never goes through a proxy."""
+    target = httpx.URL(url)
+    if target.host in ("localhost", "127.0.0.1", "::1"):
+        return None
+    proxies = urllib.request.getproxies()
+    proxy = proxies.get(target.scheme) or proxies.get("all")
+    if not proxy or urllib.request.proxy_bypass(target.host):
+        return None
+    return proxy
+
+
+def _transport(url: str) -> httpx.AsyncHTTPTransport:
+    """httpx's transport (keep-alive pool, HTTP/1.1) whose connections send each request at once,
+    through the environment's proxy when one applies."""
+    transport = httpx.AsyncHTTPTransport(verify=_ssl_context(), proxy=_proxy_for(url))
+    if type(getattr(transport, "_pool", None)) is httpcore.AsyncConnectionPool:  # httpx's own pool (a proxy's is kept)
         limits = httpx.Limits(max_connections=100, max_keepalive_connections=20, keepalive_expiry=5.0)  # as httpx's
         transport._pool = httpcore.AsyncConnectionPool(
             ssl_context=_ssl_context(),
@@ -237,7 +253,7 @@ class ConvexBackend(KindDispatch):
         # Requests go straight to the transport: the client's per-request steps (auth and redirect
         # flows, event hooks, a cookie jar) are nothing these calls use, and cost ~0.1 ms a call. The
         # client gives the default headers, and closes the transport.
-        self._transport = transport or _transport()
+        self._transport = transport or _transport(self.url)
         self._client = httpx.AsyncClient(
             base_url=self.url,
             headers=headers,
