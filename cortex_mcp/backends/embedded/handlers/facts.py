@@ -97,7 +97,7 @@ def _js_get(obj: Any, key: str) -> Any:
     return UNDEFINED
 
 
-def _passes(fact: dict, args: dict) -> bool:
+def fact_passes(fact: dict, args: dict) -> bool:
     """Common filters 1-11 (spec 'Shared filter semantics'), in spec order."""
     if not truthy(args.get("includeSuperseded")) and "supersededBy" in fact:
         return False
@@ -154,7 +154,7 @@ def _sort_and_page(facts: list[dict], args: dict) -> list[dict]:
 
 
 def _filtered(candidates: Any, args: dict) -> list[dict]:
-    return [f for f in candidates if _passes(f, args)]
+    return [f for f in candidates if fact_passes(f, args)]
 
 
 # -- mutations -------------------------------------------------------------------------------
@@ -319,7 +319,7 @@ def list_(tx: Tx, args: dict) -> Any:
 @handler("facts:count")
 def count(tx: Tx, args: dict) -> Any:
     candidates = tx.query("facts").index("by_memorySpace", args["memorySpaceId"])
-    return sum(1 for f in candidates if _passes(f, args))
+    return sum(1 for f in candidates if fact_passes(f, args))
 
 
 @handler("facts:search")
@@ -333,7 +333,7 @@ def search(tx: Tx, args: dict) -> Any:
     start = args.get("offset") if truthy(args.get("offset")) else 0
     limit = args.get("limit")
     if isinstance(start, int | float) and isinstance(limit, int | float) and _whole(start) and _whole(limit):
-        page = list(islice((f for f in hits if _passes(f, args)), int(start) + int(limit)))
+        page = list(islice((f for f in hits if fact_passes(f, args)), int(start) + int(limit)))
         return page[int(start):]
     return _sort_and_page(_filtered(hits, args), args)
 

@@ -12,7 +12,7 @@ from typing import Any
 
 from cortex_mcp.backends.embedded.handlers import handler
 from cortex_mcp.backends.embedded.handlers.contexts import move_subtree
-from cortex_mcp.backends.embedded.handlers.facts import _passes as fact_passes
+from cortex_mcp.backends.embedded.handlers.facts import fact_passes
 from cortex_mcp.backends.embedded.store import REMOVE, Tx
 from cortex_mcp.errors import convex_error
 

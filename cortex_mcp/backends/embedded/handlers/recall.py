@@ -8,7 +8,7 @@ from typing import Any
 
 from cortex_mcp.backends.embedded import fulltext
 from cortex_mcp.backends.embedded.handlers import handler
-from cortex_mcp.backends.embedded.handlers.facts import _passes as fact_passes
+from cortex_mcp.backends.embedded.handlers.facts import fact_passes
 from cortex_mcp.backends.embedded.handlers.memories import _post_filter
 from cortex_mcp.backends.embedded.store import Tx, take_limit
 
